@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Planning benchmark: FCFS vs the solver vs the LP bound on every shared instance.
+
+usage: .venv/bin/python bench/plan.py [--time-limit 60] [--workers 2] [--seed 0] [extra.json ...]
+
+Prints one markdown row per instance; every plan is validated by the checker.
+No Django needed.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from itineraries.solver import check_result, fcfs_result, load_instance, solve  # noqa: E402
+from itineraries.solver.engine import SearchStats  # noqa: E402
+
+SHARED_INSTANCES = "/work/shared/instances"
+GAP_MARKS = (0.05, 0.03, 0.02, 0.01)
+
+
+def percent(numerator: float, denominator: float) -> str:
+    return f"{100.0 * numerator / denominator:.2f}" if denominator else "-"
+
+
+def run(path: str, time_limit: float, workers: int, seed: int) -> str:
+    instance = load_instance(path)
+    fcfs = fcfs_result(instance)
+    fcfs_problems = check_result(instance, fcfs)
+
+    timeline: list[tuple[float, float | None]] = []
+    stats: list[SearchStats] = []
+    started = time.monotonic()
+    result = solve(instance, time_limit=time_limit, workers=workers, seed=seed, stats=stats,
+                   progress=lambda objective, bound, gap, elapsed: timeline.append((elapsed, gap)))
+    wall = time.monotonic() - started
+    problems = check_result(instance, result)
+    for problem in (fcfs_problems + problems)[:10]:
+        print(f"  INVALID {instance.name}: {problem}", file=sys.stderr)
+
+    lp_value = stats[0].lp_value if stats else None
+    bound = result.bound or 0
+    reached = []
+    for mark in GAP_MARKS:
+        first = next((t for t, gap in timeline if gap is not None and gap <= mark), None)
+        reached.append("-" if first is None else f"{first:.1f}")
+    valid = "yes" if not problems and not fcfs_problems else f"NO ({len(problems) + len(fcfs_problems)})"
+    return (f"| {instance.name} | {len(instance.groups):,} | {fcfs.objective:,} | {result.objective:,} | "
+            f"{'-' if lp_value is None else f'{lp_value:,.2f}'} | {bound:,} | "
+            f"{percent(bound - result.objective, bound)} | {percent(result.objective - fcfs.objective, fcfs.objective)} | "
+            f"{len(result.assignments):,}/{len(fcfs.assignments):,} | {stats[0].lp_seconds:.1f} | "
+            f"{stats[0].steps} | {' / '.join(reached)} | {wall:.1f} | {result.status} | {valid} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="*", help="extra retreat-plan/1 instances")
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only-extra", action="store_true", help="skip the shared instances")
+    args = parser.parse_args()
+
+    paths = [] if args.only_extra else sorted(glob.glob(os.path.join(SHARED_INSTANCES, "*.json")))
+    paths += args.files
+    print(f"time limit {args.time_limit:g} s, {args.workers} workers, seed {args.seed}")
+    print("| instance | groups | FCFS | solver | LP value | bound | gap to bound % | over FCFS % | "
+          "placed (solver/FCFS) | LP s | LNS steps | s to gap 5/3/2/1 % | wall s | status | valid |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|")
+    for path in paths:
+        print(run(path, args.time_limit, args.workers, args.seed), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""Turning bookings, participants and programmes into the pure arithmetic's inputs.
+
+Room types are keyed by their id, people by their ID hash (the same person has
+the same key in every batch, which is what the yearly caps count by).
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from billing.funding import (
+    BaseDiscount,
+    BaseFacts,
+    BookingCost,
+    CertificationLevel,
+    CoverCost,
+    Eligibility,
+    ExtraBasis,
+    ExtraCharge,
+    FlatSubsidy,
+    Matching,
+    ParticipantCost,
+    ProgrammeRules,
+    ProgrammeState,
+    to_fen,
+)
+from billing.models import FundingAllocation, FundProgramme, UnionFundingPolicy
+from groups.models import Booking, BookingLine, Organisation, Participant
+from retreat.errors import ValidationFailed
+
+
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    """A participant as the split sees them; ``participant`` is None for a name not yet on the list."""
+
+    cost: ParticipantCost
+    participant: Participant | None
+
+    @property
+    def name(self) -> str:
+        return self.participant.name if self.participant else "（名单待补）"
+
+
+def programme_rules(programme: FundProgramme) -> ProgrammeRules:
+    """The programme's configuration as the pure rules; bad configuration is a 422."""
+    try:
+        return ProgrammeRules(
+            programme_id=str(programme.pk),
+            name=programme.name,
+            order=programme.order,
+            contribution=_contribution(programme),
+            cap_per_person_day_fen=_fen_or_none(programme.cap_per_person_day),
+            cap_per_person_year_fen=_fen_or_none(programme.cap_per_person_year),
+            eligibility=Eligibility(
+                union_ids=frozenset(str(union_id) for union_id in _funded_union_ids(programme)),
+                base_certification_levels=(
+                    frozenset(CertificationLevel(level) for level in programme.base_levels) if programme.base_levels else None
+                ),
+                base_region_prefixes=tuple(programme.base_region_prefixes) or None,
+                participant_categories=frozenset(programme.participant_categories) or None,
+                max_stay_days=programme.max_stay_days,
+                period_start=programme.valid_from,
+                period_end=programme.valid_until,
+            ),
+            fully_funded_union_ids=frozenset(str(pk) for pk in programme.fully_funded_unions.values_list("pk", flat=True)),
+        )
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed(
+            f"专项经费「{programme.name}」的规则配置有误 (invalid programme rules): {error}", detail={"programme_id": programme.pk}
+        ) from error
+
+
+def _contribution(programme: FundProgramme) -> CoverCost | FlatSubsidy | Matching:
+    kind = FundProgramme.Contribution
+    if programme.contribution == kind.FLAT_SUBSIDY:
+        return FlatSubsidy(
+            amount_per_person_day_fen=to_fen(programme.flat_amount_per_person_day), once_per_year=programme.flat_once_per_year
+        )
+    if programme.contribution == kind.MATCHING:
+        return Matching(ratio=programme.matching_ratio, cap_per_head_fen=_fen_or_none(programme.matching_cap_per_head))
+    return CoverCost()
+
+
+def _funded_union_ids(programme: FundProgramme) -> Iterable[int]:
+    """A programme funds its union's subtree; matching funds only the unions below it (配套下级)."""
+    if programme.contribution == FundProgramme.Contribution.MATCHING:
+        return programme.union.children.values_list("pk", flat=True)
+    return [programme.union_id]
+
+
+def _fen_or_none(amount: Decimal | None) -> int | None:
+    return None if amount is None else to_fen(amount)
+
+
+def programmes_for_booking(booking: Booking) -> QuerySet[FundProgramme]:
+    """Active programmes of the booking union or its ancestors whose period covers the arrival."""
+    ancestry = [*booking.union.ancestor_ids(), booking.union_id]
+    return (
+        FundProgramme.objects.filter(
+            union_id__in=ancestry, is_active=True, valid_from__lte=booking.arrival, valid_until__gte=booking.arrival
+        )
+        .select_related("union")
+        .order_by("order", "pk")
+    )
+
+
+def booking_cost(*, booking: Booking, extras: Sequence[ExtraCharge] = ()) -> BookingCost:
+    """Agreed prices of the booking's room types, meals, route fee and the base's discount.
+
+    A route booking's published price per head covers its lodging and meals, so
+    the room types then price at zero and only the route fee counts.
+    """
+    base = booking.base
+    lines = list(booking.lines.select_related("room_type"))
+    keys = room_type_keys(lines)
+    on_route = booking.route_departure_id is not None
+    main_room_type = max(lines, key=lambda line: (line.people, -line.room_type_id)).room_type if lines else None
+    return BookingCost(
+        union_id=str(booking.union_id),
+        union_ancestor_ids=tuple(str(pk) for pk in reversed(booking.union.ancestor_ids()) if pk != booking.union_id),
+        base=BaseFacts(
+            # An uncertified base is never bookable; treat a missing level as the lower one.
+            certification_level=CertificationLevel(base.level or CertificationLevel.CITY),
+            county_code=base.county_code,
+            city_code=base.city_code,
+        ),
+        arrival_date=booking.arrival,
+        nightly_price_per_person_fen={
+            keys[line.room_type_id]: 0 if on_route else to_fen(line.room_type.price_per_night) for line in lines
+        },
+        meals_per_person_day_fen=0 if on_route or main_room_type is None else to_fen(main_room_type.meals_per_day),
+        route_fee_per_head_fen=to_fen(booking.route_departure.route.price_per_head) if on_route else 0,
+        extras=tuple(extras),
+        discount=BaseDiscount(percent=base.discount_percent),
+        cost_standard_per_person_day_fen=_cost_standard_fen(booking.union),
+    )
+
+
+
+def room_type_keys(lines: Sequence[BookingLine]) -> dict[int, str]:
+    """Room types keyed by name (what explanations print), made unique with the id if two share a name."""
+    names = {line.room_type_id: line.room_type.name for line in lines}
+    duplicated = {name for name in names.values() if list(names.values()).count(name) > 1}
+    return {pk: f"{name}·{pk}" if name in duplicated else name for pk, name in names.items()}
+
+
+def _cost_standard_fen(union: Organisation) -> int | None:
+    ancestry = [*union.ancestor_ids(), union.pk]
+    policies = {
+        policy.union_id: policy.cost_standard_per_person_day
+        for policy in UnionFundingPolicy.objects.filter(union_id__in=ancestry)
+    }
+    for union_id in reversed(ancestry):  # the nearest policy wins
+        if union_id in policies:
+            return to_fen(policies[union_id])
+    return None
+
+
+def booked_people(booking: Booking) -> list[Person]:
+    """The people a confirmed booking pays for: the batch's list up to the booked head count.
+
+    Names not yet on the list are counted as ordinary members, so an organiser
+    sees the split before the list is complete.
+    """
+    lines = list(booking.lines.select_related("room_type").order_by("first_night", "room_type_id"))
+    keys = room_type_keys(lines)
+    participants = list(booking.batch.participants.order_by("pk")[: booking.people])
+    seats = [line.room_type_id for line in lines for _ in range(line.people)]
+    if not seats:
+        raise ValidationFailed(f"预订 {booking.reference} 没有房型明细，无法计算费用 (booking has no lines to price)")
+    people = []
+    for index in range(booking.people):
+        participant = participants[index] if index < len(participants) else None
+        if participant and participant.room_type_id in keys:
+            room_type_id = participant.room_type_id
+        else:
+            room_type_id = seats[min(index, len(seats) - 1)]
+        people.append(
+            Person(
+                participant=participant,
+                cost=ParticipantCost(
+                    person_key=participant.id_hash if participant else f"booking-{booking.pk}-place-{index + 1}",
+                    category=participant.category if participant else Participant.Category.OTHER,
+                    is_family=participant.is_family if participant else False,
+                    room_type=keys[room_type_id],
+                    nights=booking.nights,
+                ),
+            )
+        )
+    return people
+
+
+def arrived_people(*, booking: Booking, nights_by_participant: Mapping[int, int]) -> list[Person]:
+    """Only the participants who actually came, for the nights they stayed."""
+    lines = list(booking.lines.select_related("room_type").order_by("first_night", "room_type_id"))
+    keys = room_type_keys(lines)
+    participants = Participant.objects.filter(pk__in=nights_by_participant.keys()).order_by("pk")
+    return [
+        Person(
+            participant=participant,
+            cost=ParticipantCost(
+                person_key=participant.id_hash,
+                category=participant.category,
+                is_family=participant.is_family,
+                room_type=keys.get(participant.room_type_id, keys[lines[0].room_type_id]),
+                nights=nights_by_participant[participant.pk],
+            ),
+        )
+        for participant in participants
+    ]
+
+
+def programme_states(
+    *, programmes: Sequence[FundProgramme], booking: Booking, person_keys: Iterable[str], own_commitments: Mapping[int, Decimal]
+) -> list[ProgrammeState]:
+    """Balances and year-to-date figures as they would be without this booking's own commitment."""
+    keys = list(person_keys)
+    year = booking.arrival.year
+    states = []
+    for programme in programmes:
+        own = own_commitments.get(programme.pk, Decimal(0))
+        others = FundingAllocation.objects.filter(programme=programme, year=year, person_key__in=keys).exclude(booking=booking)
+        paid_this_year = {row["person_key"]: to_fen(row["paid"]) for row in others.values("person_key").annotate(paid=Sum("amount"))}
+        allowance = None
+        if programme.contribution == FundProgramme.Contribution.MATCHING and programme.matching_total_cap is not None:
+            used = programme.committed + programme.spent - own
+            allowance = max(0, to_fen(programme.matching_total_cap - used))
+        states.append(
+            ProgrammeState(
+                rules=programme_rules(programme),
+                available_balance_fen=to_fen(programme.available + own),
+                remaining_matching_allowance_fen=allowance,
+                paid_this_year_fen_by_person=paid_this_year,
+                flat_subsidy_received_this_year=frozenset(
+                    others.filter(is_flat_subsidy=True).values_list("person_key", flat=True)
+                ),
+            )
+        )
+    return states
+
+
+def settlement_extras(extras: Iterable[tuple[str, Decimal, str]]) -> list[ExtraCharge]:
+    return [ExtraCharge(name=name, amount_fen=to_fen(amount), basis=ExtraBasis(basis)) for name, amount, basis in extras]

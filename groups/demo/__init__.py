@@ -1,0 +1,1 @@
+"""The demo dataset: ``python manage.py seed_demo --seed 2025``."""

@@ -1,0 +1,109 @@
+"""Eligibility rules a union switches on per batch; pure, no database.
+
+Each failed rule comes back as an ``EligibilityFailure`` whose message says, in
+Chinese with the English in brackets, what the rule is, what was found and who
+is concerned. ``groups.selectors.batch_eligibility`` gathers the inputs.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+FRONT_LINE = "front_line"
+FAMILY = "family"
+
+
+@dataclass(frozen=True)
+class EligibilityRules:
+    min_front_line_percent: int | None = None
+    no_repeat_years: int | None = None
+    max_stay_days: int | None = None
+    family_allowed: bool = True
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    category: str
+    id_hash: str
+
+
+@dataclass(frozen=True)
+class EligibilityFailure:
+    rule: str
+    message: str
+    people: list[str] = field(default_factory=list)
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def check_eligibility(
+    *,
+    rules: EligibilityRules,
+    people: list[Person],
+    arrival: dt.date | None,
+    nights: int,
+    earlier_trips: dict[str, dt.date],
+) -> list[EligibilityFailure]:
+    """``earlier_trips`` maps an ID hash to the arrival of that person's latest trip in another batch
+    (confirmed, checked in or completed)."""
+    failures: list[EligibilityFailure] = []
+    family = [person for person in people if person.category == FAMILY]
+    workers = [person for person in people if person.category != FAMILY]
+
+    if rules.min_front_line_percent is not None:
+        front_line = sum(1 for person in workers if person.category == FRONT_LINE)
+        # Integer arithmetic: front_line / workers >= percent / 100.
+        if not workers or front_line * 100 < rules.min_front_line_percent * len(workers):
+            share = f"{front_line}/{len(workers)}"
+            failures.append(
+                EligibilityFailure(
+                    rule="front_line_share",
+                    message=(
+                        f"一线职工占比须不低于 {rules.min_front_line_percent}%，当前职工 {len(workers)} 人中一线 {front_line} 人"
+                        f" (front-line workers must be at least {rules.min_front_line_percent}% of workers, found {share})"
+                    ),
+                )
+            )
+
+    if rules.no_repeat_years is not None and arrival is not None:
+        since = years_before(arrival, rules.no_repeat_years)
+        repeaters = [person for person in people if person.id_hash in earlier_trips and earlier_trips[person.id_hash] > since]
+        if repeaters:
+            names = [person.name for person in repeaters]
+            failures.append(
+                EligibilityFailure(
+                    rule="no_repeat",
+                    message=(
+                        f"{rules.no_repeat_years} 年内不得重复参加，{len(names)} 人自 {since.isoformat()} 起已参加过：{'、'.join(names)}"
+                        f" (no repeat within {rules.no_repeat_years} years; {len(names)} already went since {since.isoformat()})"
+                    ),
+                    people=names,
+                )
+            )
+
+    if rules.max_stay_days is not None and nights + 1 > rules.max_stay_days:
+        failures.append(
+            EligibilityFailure(
+                rule="stay_length",
+                message=(
+                    f"行程最长 {rules.max_stay_days} 天（含路途），本批次 {nights} 晚即 {nights + 1} 天"
+                    f" (at most {rules.max_stay_days} days including travel; {nights} nights make {nights + 1} days)"
+                ),
+            )
+        )
+
+    if not rules.family_allowed and family:
+        names = [person.name for person in family]
+        failures.append(
+            EligibilityFailure(
+                rule="family_not_allowed",
+                message=f"本批次不允许家属随行，名单中有家属 {len(names)} 人：{'、'.join(names)} (family members are not allowed)",
+                people=names,
+            )
+        )
+    return failures

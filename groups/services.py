@@ -1,0 +1,212 @@
+"""Writes for organisations, users, API tokens, batches, participants and rooming lists.
+
+Booking services (hold, confirm, cancel, waitlist) live in ``groups/bookings.py``.
+"""
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from bases.models import RouteDeparture
+from groups.access import Actor, Role
+from groups.bookings import organiser_batch_get
+from groups.identity import encrypt_resident_id, resident_id_hash
+from groups.models import ApiToken, Batch, Booking, Membership, Organisation, Participant
+from groups.participants import UnreadableFile, read_participant_file
+from groups.rooming import BookedRooms, Occupant, Placement, RoomingImpossible, family_key_of, propose_rooming, rooming_problems
+from retreat.errors import Conflict, NotFound, ValidationFailed
+
+
+@transaction.atomic
+def organisation_create(*, name: str, kind: str, division_code: str, parent: Organisation | None = None) -> Organisation:
+    if kind not in Organisation.Kind.values:
+        raise ValidationFailed(f"未知的组织类型 (unknown kind): {kind}", detail={"kind": kind})
+    organisation = Organisation(name=name, kind=kind, division_code=division_code, parent=parent)
+    organisation.full_clean(exclude=["path"])
+    organisation.save()
+    parent_path = parent.path if parent else "/"
+    organisation.path = f"{parent_path}{organisation.pk}/"
+    organisation.save(update_fields=["path"])
+    return organisation
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, organisation: Organisation, role: str, full_name: str = "", email: str = ""):
+    if role not in Membership.Role.values:
+        raise ValidationFailed(f"未知的角色 (unknown role): {role}", detail={"role": role})
+    if role == Membership.Role.OPERATOR and organisation.is_union:
+        raise ValidationFailed("基地运营人员必须属于运营单位 (operators belong to an operator organisation)")
+    if role != Membership.Role.OPERATOR and not organisation.is_union:
+        raise ValidationFailed("该角色必须属于工会 (this role belongs to a union)")
+    user = get_user_model().objects.create_user(username=username, password=password, email=email, first_name=full_name)
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user
+
+
+def api_token_create(*, actor: Actor, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the raw value is returned once and never stored."""
+    raw = "rt_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user_id=actor.user_id, name=name, prefix=raw[:8], digest=ApiToken.digest_of(raw))
+    return token, raw
+
+
+def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(pk=token_id, user_id=actor.user_id).first()
+    if token is None:
+        raise NotFound("令牌不存在 (token not found)")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+# --- batches ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def batch_create(
+    *, actor: Actor, title: str, union_id: int | None = None, purpose: str = "", arrival: dt.date | None = None,
+    nights: int = 3, route_departure_id: int | None = None, min_front_line_percent: int | None = None,
+    no_repeat_years: int | None = None, max_stay_days: int | None = None, family_allowed: bool = True,
+) -> Batch:
+    """A batch of the actor's own union, or of a union under it."""
+    actor.require(Role.ORGANISER)
+    union = actor.organisation
+    if union_id is not None and union_id != union.pk:
+        union = Organisation.objects.filter(pk=union_id, path__startswith=actor.organisation.path).first()
+        if union is None:
+            raise NotFound("工会不存在 (union not found)", detail={"union_id": union_id})
+    departure = None
+    if route_departure_id is not None:
+        departure = RouteDeparture.objects.filter(pk=route_departure_id, route__published=True).first()
+        if departure is None:
+            raise NotFound("线路团期不存在 (route departure not found)", detail={"route_departure_id": route_departure_id})
+    batch = Batch(
+        union=union, title=title.strip(), purpose=purpose, arrival=arrival, nights=nights, route_departure=departure,
+        min_front_line_percent=min_front_line_percent, no_repeat_years=no_repeat_years, max_stay_days=max_stay_days,
+        family_allowed=family_allowed, created_by_id=actor.user_id,
+    )
+    try:
+        batch.full_clean(exclude=["created_by"])
+    except DjangoValidationError as error:
+        raise ValidationFailed("批次信息有误 (invalid batch): " + "; ".join(error.messages), detail=error.message_dict) from None
+    batch.save()
+    return batch
+
+
+# --- participants -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+
+
+def participants_import(
+    *, actor: Actor, batch_id: int, content: bytes, filename: str, today: dt.date | None = None
+) -> ImportResult:
+    """Add the people of a CSV or XLSX file to a batch, all or nothing.
+
+    Every bad row is reported with its line number and what is wrong
+    (``ValidationFailed`` with ``detail["rows"]``); then nothing is saved.
+    """
+    today = today or timezone.localdate()
+    batch = organiser_batch_get(actor=actor, batch_id=batch_id)
+    try:
+        rows, problems = read_participant_file(content=content, filename=filename, today=today)
+    except UnreadableFile as error:
+        raise ValidationFailed(str(error), code="import_rejected", detail={"rows": [{"line": 1, "problems": [str(error)]}]}) from None
+    problem_lines = {problem.line: list(problem.problems) for problem in problems}
+    with transaction.atomic():
+        Batch.objects.select_for_update().filter(pk=batch.pk).first()
+        existing = dict(batch.participants.values_list("id_hash", "pk"))
+        hashes = {row.line: resident_id_hash(row.resident.number) for row in rows}
+        in_file = {row.resident.number: hashes[row.line] for row in rows}
+        for row in rows:
+            if hashes[row.line] in existing:
+                problem_lines.setdefault(row.line, []).append("此人已在本批次名单中 (already in this batch)")
+            if row.family_of_number:
+                worker_hash = in_file.get(row.family_of_number) or resident_id_hash(row.family_of_number)
+                if worker_hash not in existing and row.family_of_number not in in_file:
+                    problem_lines.setdefault(row.line, []).append(
+                        "随行职工不在本批次名单或本文件中 (the accompanied worker is neither in this batch nor in this file)"
+                    )
+        if problem_lines:
+            detail = [{"line": line, "problems": problem_lines[line]} for line in sorted(problem_lines)]
+            raise ValidationFailed(
+                f"导入失败：{len(detail)} 行有误，未导入任何人员 ({len(detail)} bad rows; nothing imported)",
+                code="import_rejected", detail={"rows": detail},
+            )
+        created = Participant.objects.bulk_create(
+            Participant(
+                batch=batch, name=row.name, id_encrypted=encrypt_resident_id(row.resident.number), id_hash=hashes[row.line],
+                id_masked=row.resident.masked, birth_date=row.resident.birth_date, gender=row.gender, phone=row.phone,
+                employer=row.employer, job_title=row.job_title, category=row.category,
+            )
+            for row in rows
+        )
+        by_hash = existing | {p.id_hash: p.pk for p in created}
+        family = []
+        for row, participant in zip(rows, created, strict=True):
+            if row.family_of_number:
+                participant.family_of_id = by_hash[in_file.get(row.family_of_number) or resident_id_hash(row.family_of_number)]
+                family.append(participant)
+        Participant.objects.bulk_update(family, ["family_of"])
+    return ImportResult(created=len(created))
+
+
+# --- rooming ----------------------------------------------------------------------------
+
+
+def _rooming_inputs(batch: Batch) -> tuple[list[Participant], list[Occupant], list[BookedRooms]]:
+    booking = batch.bookings.filter(status__in=Booking.ACTIVE).first()
+    if booking is None:
+        raise Conflict("请先暂留房间再排房 (hold rooms before making the rooming list)", code="no_booking")
+    first_lines = [line for line in booking.lines.select_related("room_type") if line.first_night == booking.arrival]
+    booked = [BookedRooms(line.room_type_id, line.room_type.name, line.rooms, line.room_type.beds_per_room) for line in first_lines]
+    participants = list(batch.participants.order_by("pk"))
+    with_family = {p.family_of_id for p in participants if p.family_of_id}
+    occupants = [
+        Occupant(p.pk, p.name, p.gender, family_key_of(participant_id=p.pk, family_of_id=p.family_of_id, has_family=p.pk in with_family))
+        for p in participants
+    ]
+    return participants, occupants, booked
+
+
+def _save_placements(participants: list[Participant], placements: dict[int, Placement]) -> list[Participant]:
+    for participant in participants:
+        placement = placements[participant.pk]
+        participant.room_type_id, participant.room_label = placement.room_type_id, placement.room_label
+    Participant.objects.bulk_update(participants, ["room_type", "room_label"])
+    return participants
+
+
+@transaction.atomic
+def rooming_propose(*, actor: Actor, batch_id: int) -> list[Participant]:
+    """Propose and save a rooming list for the rooms booked on the first night."""
+    batch = organiser_batch_get(actor=actor, batch_id=batch_id)
+    participants, occupants, booked = _rooming_inputs(batch)
+    try:
+        placements = propose_rooming(occupants=occupants, booked=booked)
+    except RoomingImpossible as error:
+        raise Conflict(str(error), code="rooming_impossible") from None
+    return _save_placements(participants, placements)
+
+
+@transaction.atomic
+def rooming_save(*, actor: Actor, batch_id: int, placements: dict[int, Placement]) -> list[Participant]:
+    """Save an edited rooming list after checking beds, genders and the rooms booked."""
+    batch = organiser_batch_get(actor=actor, batch_id=batch_id)
+    participants, occupants, booked = _rooming_inputs(batch)
+    unknown = sorted(set(placements) - {p.pk for p in participants})
+    if unknown:
+        raise ValidationFailed("这些人员不在本批次 (not participants of this batch)", detail={"participant_ids": unknown})
+    problems = rooming_problems(occupants=occupants, placements=placements, booked=booked)
+    if problems:
+        raise ValidationFailed("排房有误 (invalid rooming list): " + "; ".join(problems), code="rooming_invalid", detail={"problems": problems})
+    return _save_placements(participants, placements)

@@ -1,0 +1,798 @@
+"""Planning-round services: open and close rounds, take requests, solve, publish, accept.
+
+The life of a round: an administrator creates it (draft) and opens it; organisers
+submit requests for their batches; a solve (a Celery task, one at a time per
+round) turns the requests into a proposal; publishing turns the proposal into
+holds, all or none; organisers accept (the hold is confirmed) or decline (the
+hold is cancelled); a re-plan keeps what stands and fills what declines freed.
+
+A solve writes progress while it runs but the plan only at the end, in one
+transaction, so a worker that dies mid-solve changes nothing; a run not heard
+from for ``STALE_AFTER`` is declared dead and the round goes back to how it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from bases.models import Base, NightInventory, RouteDay
+from billing.funding import fen_to_decimal, format_fen, to_fen
+from billing.ledger import lock_programmes
+from billing.models import FundProgramme
+from billing.services import funding_commit_for_booking
+from groups import bookings
+from groups.access import Actor, Role, union_subtree_q, visible_unions
+from groups.models import Batch, Booking
+from itineraries import planning_problem
+from itineraries import planning_selectors as selectors
+from itineraries.models import PlanningRequest, PlanningRound, SolveRun
+from itineraries.solver import instance as plan_format
+from retreat.errors import Conflict, NotFound, ValidationFailed
+from retreat.locking import locked_transaction
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = dt.timedelta(seconds=30)
+HEARTBEAT_SECONDS = 1.0
+PUBLISHED_HOLD_DAYS = 7
+MAX_REQUEST_NIGHTS = 14
+
+RoundStatus = PlanningRound.Status
+RequestStatus = PlanningRequest.Status
+RunStatus = SolveRun.Status
+
+
+# --- rounds -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundSettings:
+    """What an administrator may change on a round before it is solved."""
+
+    regional_balance: str = PlanningRound.RegionalBalance.OFF
+    min_city_share_percent: int = 0
+    off_season_weight: int = 0
+    rural_weight: int = 0
+    time_limit_seconds: int = 60
+    workers: int = 2
+    seed: int = 1
+
+
+def _check_settings(settings: RoundSettings) -> None:
+    problems = {}
+    if settings.regional_balance not in PlanningRound.RegionalBalance.values:
+        problems["regional_balance"] = f"未知的地区均衡方式 (unknown regional balance): {settings.regional_balance}"
+    if not 0 <= settings.min_city_share_percent <= 100:
+        problems["min_city_share_percent"] = "保底比例须在 0 到 100 之间 (share must be 0..100)"
+    if not 0 <= settings.off_season_weight <= 1000 or not 0 <= settings.rural_weight <= 1000:
+        problems["weights"] = "权重须在 0 到 1000 之间 (weights must be 0..1000)"
+    if not 1 <= settings.time_limit_seconds <= 3600:
+        problems["time_limit_seconds"] = "求解时限须在 1 到 3600 秒之间 (time limit must be 1..3600 s)"
+    if not 1 <= settings.workers <= 16:
+        problems["workers"] = "线程数须在 1 到 16 之间 (workers must be 1..16)"
+    if not 0 <= settings.seed < 2**31:
+        problems["seed"] = "随机种子须为非负整数 (seed must be a non-negative integer)"
+    if problems:
+        raise ValidationFailed("统筹设置有误 (invalid round settings): " + "; ".join(problems.values()), detail=problems)
+
+
+def round_create(
+    *, actor: Actor, name: str, first_night: dt.date, last_night: dt.date, union_ids: list[int], base_ids: list[int],
+    programme_ids: list[int], settings: RoundSettings,
+) -> PlanningRound:
+    actor.require(Role.ADMINISTRATOR)
+    _check_settings(settings)
+    if not name.strip():
+        raise ValidationFailed("请填写轮次名称 (name the round)", detail={"name": name})
+    if first_night > last_night:
+        raise ValidationFailed(
+            f"首晚 {first_night} 晚于末晚 {last_night} (first night after last night)",
+            detail={"first_night": first_night.isoformat(), "last_night": last_night.isoformat()},
+        )
+    if (last_night - first_night).days > 366:
+        raise ValidationFailed("统筹时段不能超过一年 (a round covers at most a year)", detail={"last_night": last_night.isoformat()})
+    unions = list(visible_unions(actor).filter(pk__in=union_ids))
+    bases = list(Base.objects.filter(pk__in=base_ids))
+    own_tree = Q(union_id__in=actor.organisation.ancestor_ids()) | Q(union__path__startswith=actor.organisation.path)
+    programmes = list(FundProgramme.objects.filter(own_tree, pk__in=programme_ids))
+    _require_all_found("union_ids", union_ids, unions, "工会")
+    _require_all_found("base_ids", base_ids, bases, "基地")
+    _require_all_found("programme_ids", programme_ids, programmes, "专项经费", required=False)
+    with transaction.atomic():
+        planning_round = PlanningRound(
+            name=name.strip(), organiser=actor.organisation, first_night=first_night, last_night=last_night,
+            created_by_id=actor.user_id, **asdict(settings),
+        )
+        planning_round.full_clean()
+        planning_round.save()
+        planning_round.unions.set(unions)
+        planning_round.bases.set(bases)
+        planning_round.programmes.set(programmes)
+    return planning_round
+
+
+def _require_all_found(field: str, wanted: list[int], found: list, what: str, *, required: bool = True) -> None:
+    if required and not wanted:
+        raise ValidationFailed(f"请至少选择一个{what} (choose at least one)", detail={field: []})
+    missing = sorted(set(wanted) - {row.pk for row in found})
+    if missing:
+        raise ValidationFailed(f"{what}不存在或无权使用 (not found): {missing}", detail={field: missing})
+
+
+def _locked_round(*, actor: Actor, round_id: int) -> PlanningRound:
+    selectors.round_for_admin(actor=actor, round_id=round_id)
+    return PlanningRound.objects.select_for_update().get(pk=round_id)
+
+
+def _require_round_status(planning_round: PlanningRound, *allowed: str) -> None:
+    if planning_round.status not in allowed:
+        names = "、".join(str(RoundStatus(status).label) for status in allowed)
+        raise Conflict(
+            f"轮次当前状态为「{planning_round.get_status_display()}」，此操作仅限：{names} "
+            f"(round is {planning_round.status}; allowed: {', '.join(allowed)})",
+            code="round_status", detail={"status": planning_round.status, "allowed": list(allowed)},
+        )
+
+
+def round_settings_update(*, actor: Actor, round_id: int, settings: RoundSettings) -> PlanningRound:
+    _check_settings(settings)
+    with locked_transaction():
+        planning_round = _locked_round(actor=actor, round_id=round_id)
+        _require_round_status(planning_round, RoundStatus.DRAFT, RoundStatus.OPEN, RoundStatus.PROPOSED, RoundStatus.PUBLISHED)
+        for field, value in asdict(settings).items():
+            setattr(planning_round, field, value)
+        planning_round.full_clean()
+        planning_round.save()
+    return planning_round
+
+
+def round_open(*, actor: Actor, round_id: int) -> PlanningRound:
+    with locked_transaction():
+        planning_round = _locked_round(actor=actor, round_id=round_id)
+        _require_round_status(planning_round, RoundStatus.DRAFT)
+        planning_round.status = RoundStatus.OPEN
+        planning_round.save(update_fields=["status"])
+    return planning_round
+
+
+def round_close(*, actor: Actor, round_id: int) -> PlanningRound:
+    with locked_transaction():
+        planning_round = _locked_round(actor=actor, round_id=round_id)
+        _require_round_status(planning_round, RoundStatus.DRAFT, RoundStatus.OPEN, RoundStatus.PROPOSED, RoundStatus.PUBLISHED)
+        planning_round.status = RoundStatus.CLOSED
+        planning_round.save(update_fields=["status"])
+    return planning_round
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestTerms:
+    batch_id: int
+    people: int
+    rooms: int
+    nights: int
+    earliest_arrival: dt.date
+    latest_arrival: dt.date
+    preferences: list[dict]
+    accessible_rooms: int = 0
+    room_mix: dict[str, int] | None = None
+    priority: int = 0
+
+
+def _clean_preferences(preferences: list[dict], planning_round: PlanningRound) -> list[dict]:
+    """``[{"base": id} | {"city": "441600"} | {"route": id}]``, each naming something of the round."""
+    if not preferences:
+        raise ValidationFailed("请至少填写一个意向基地、线路或地区 (name at least one preference)", detail={"preferences": []})
+    if len(preferences) > 10:
+        raise ValidationFailed("意向最多 10 项 (at most 10 preferences)", detail={"preferences": len(preferences)})
+    round_bases = set(planning_round.bases.values_list("pk", flat=True))
+    cleaned, problems = [], []
+    for position, preference in enumerate(preferences, start=1):
+        if not isinstance(preference, dict) or len(preference) != 1:
+            problems.append(f"第 {position} 项格式有误 (item {position} is malformed)")
+            continue
+        (kind, value), = preference.items()
+        if kind == "base" and isinstance(value, int) and value in round_bases:
+            cleaned.append({"base": value})
+        elif kind == "city" and isinstance(value, str) and len(value) == 6 and value.isdigit():
+            cleaned.append({"city": value})
+        elif kind == "route" and isinstance(value, int):
+            lodging = set(RouteDay.objects.filter(route_id=value, route__published=True, night_base__isnull=False)
+                          .values_list("night_base_id", flat=True))
+            if not lodging:
+                problems.append(f"第 {position} 项：线路 #{value} 不存在或没有住宿 (route not found or has no nights)")
+            elif len(lodging) > 1:
+                problems.append(f"第 {position} 项：线路 #{value} 跨多个基地住宿，暂不能统筹 (multi-base routes cannot be planned)")
+            elif not lodging <= round_bases:
+                problems.append(f"第 {position} 项：线路 #{value} 的基地未参加本轮 (route's base not in this round)")
+            else:
+                cleaned.append({"route": value})
+        else:
+            problems.append(f"第 {position} 项 {kind}={value!r} 不是本轮的基地、线路或地区 (not a base, route or city of this round)")
+    if problems:
+        raise ValidationFailed("意向有误 (invalid preferences): " + "; ".join(problems), detail={"preferences": problems})
+    return cleaned
+
+
+def _check_request_terms(terms: RequestTerms, planning_round: PlanningRound) -> dict[str, int]:
+    problems = {}
+    if terms.people < 1 or terms.rooms < 1:
+        problems["people"] = "人数和房间数须至少为 1 (people and rooms must be at least 1)"
+    elif terms.rooms > terms.people:
+        problems["rooms"] = f"房间数 {terms.rooms} 多于人数 {terms.people} (more rooms than people)"
+    if not 1 <= terms.nights <= MAX_REQUEST_NIGHTS:
+        problems["nights"] = f"晚数须在 1 到 {MAX_REQUEST_NIGHTS} 之间 (nights must be 1..{MAX_REQUEST_NIGHTS})"
+    if terms.earliest_arrival > terms.latest_arrival:
+        problems["latest_arrival"] = "最晚抵达早于最早抵达 (latest arrival before earliest)"
+    elif terms.earliest_arrival < planning_round.first_night or (
+        terms.latest_arrival + dt.timedelta(days=max(terms.nights, 1) - 1) > planning_round.last_night
+    ):
+        problems["earliest_arrival"] = (
+            f"住宿须在 {planning_round.first_night} 至 {planning_round.last_night} 之内 (the stay must lie in the round's period)"
+        )
+    if not 0 <= terms.priority <= planning_problem.MAX_PRIORITY:
+        problems["priority"] = f"优先级须在 0 到 {planning_problem.MAX_PRIORITY} 之间 (priority 0..5)"
+    if terms.accessible_rooms < 0 or terms.accessible_rooms > terms.rooms:
+        problems["accessible_rooms"] = "无障碍房间数须在 0 到房间数之间 (accessible rooms must be 0..rooms)"
+    room_mix = {}
+    for beds, count in (terms.room_mix or {}).items():
+        if not str(beds).isdigit() or not isinstance(count, int) or count < 1 or int(beds) < 1:
+            problems["room_mix"] = "房型需求格式为 {每间床位: 间数} (room mix is {beds per room: rooms})"
+            break
+        room_mix[str(int(beds))] = count
+    if room_mix and sum(room_mix.values()) != terms.rooms:
+        problems["room_mix"] = f"房型需求合计 {sum(room_mix.values())} 间，与房间数 {terms.rooms} 不符 (room mix must add up to rooms)"
+    if room_mix and sum(int(beds) * count for beds, count in room_mix.items()) < terms.people:
+        problems["room_mix"] = "房型需求的床位不够全部人员 (the room mix has too few beds)"
+    if problems:
+        raise ValidationFailed("统筹需求有误 (invalid request): " + "; ".join(problems.values()), detail=problems)
+    return room_mix
+
+
+def request_submit(*, actor: Actor, round_id: int, terms: RequestTerms, now: dt.datetime) -> PlanningRequest:
+    actor.require(Role.ORGANISER)
+    with locked_transaction():
+        selectors.round_get(actor=actor, round_id=round_id)
+        planning_round = PlanningRound.objects.select_for_update().get(pk=round_id)
+        _require_round_status(planning_round, RoundStatus.OPEN, RoundStatus.PROPOSED, RoundStatus.PUBLISHED)
+        batch = Batch.objects.filter(union_subtree_q(actor, "union"), pk=terms.batch_id).select_related("union").first()
+        if batch is None:
+            raise NotFound("批次不存在 (batch not found)", detail={"batch_id": terms.batch_id})
+        chain = {*batch.union.ancestor_ids(), batch.union_id}
+        if not planning_round.unions.filter(pk__in=chain).exists():
+            raise Conflict(f"{batch.union.name} 未参加本轮统筹 (this union is not part of the round)", code="union_not_in_round")
+        room_mix = _check_request_terms(terms, planning_round)
+        preferences = _clean_preferences(terms.preferences, planning_round)
+        try:
+            with transaction.atomic():
+                return PlanningRequest.objects.create(
+                    round=planning_round, batch=batch, union=batch.union, people=terms.people, rooms=terms.rooms,
+                    nights=terms.nights, earliest_arrival=terms.earliest_arrival, latest_arrival=terms.latest_arrival,
+                    preferences=preferences, accessible_rooms=terms.accessible_rooms, room_mix=room_mix,
+                    priority=terms.priority, submitted_by_id=actor.user_id, submitted_at=now,
+                )
+        except IntegrityError as error:
+            raise Conflict("该批次已在本轮提交过需求 (this batch already has a request in the round)",
+                           code="request_exists", detail={"batch_id": batch.pk}) from error
+
+
+def request_withdraw(*, actor: Actor, request_id: int, now: dt.datetime) -> PlanningRequest:
+    actor.require(Role.ORGANISER)
+    with locked_transaction():
+        selectors.request_get(actor=actor, request_id=request_id)
+        request = PlanningRequest.objects.select_for_update().get(pk=request_id)
+        if request.status not in (RequestStatus.SUBMITTED, RequestStatus.UNPLACED):
+            raise Conflict(
+                f"需求状态为「{request.get_status_display()}」，不能撤回；已安排的请放弃 (only unplaced requests can be withdrawn)",
+                code="request_status", detail={"status": request.status},
+            )
+        request.status, request.decided_at = RequestStatus.WITHDRAWN, now
+        request.save(update_fields=["status", "decided_at"])
+    return request
+
+
+# --- solving ----------------------------------------------------------------------------
+
+
+def _restore_round_after(run: SolveRun) -> None:
+    """Put the round back as it was before ``run`` was queued (its result is not kept)."""
+    PlanningRound.objects.filter(pk=run.round_id, status=RoundStatus.SOLVING).update(status=run.round_status_before)
+
+
+def _reap_stale_runs(*, round_id: int, now: dt.datetime) -> list[SolveRun]:
+    """Fail the round's active runs nobody has heard from; runs inside the caller's transaction."""
+    reaped = []
+    for run in SolveRun.objects.select_for_update().filter(round_id=round_id, status__in=SolveRun.ACTIVE):
+        if selectors.solve_run_is_stale(run, now=now, stale_after=STALE_AFTER):
+            run.status, run.finished_at = RunStatus.FAILED, now
+            run.error = f"求解进程失联超过 {int(STALE_AFTER.total_seconds())} 秒，已作废 (worker lost; run abandoned)"
+            run.save(update_fields=["status", "finished_at", "error", "updated_at"])
+            _restore_round_after(run)
+            reaped.append(run)
+    return reaped
+
+
+def solve_runs_reap_stale(*, round_id: int, now: dt.datetime) -> list[SolveRun]:
+    with locked_transaction():
+        PlanningRound.objects.select_for_update().get(pk=round_id)
+        return _reap_stale_runs(round_id=round_id, now=now)
+
+
+def solve_runs_reap_all(*, now: dt.datetime) -> list[SolveRun]:
+    """Reap every round's dead runs (the periodic sweep; each round in its own transaction)."""
+    round_ids = SolveRun.objects.filter(status__in=SolveRun.ACTIVE).values_list("round_id", flat=True).distinct()
+    return [run for round_id in sorted(set(round_ids)) for run in solve_runs_reap_stale(round_id=round_id, now=now)]
+
+
+def solve_start(*, actor: Actor, round_id: int, now: dt.datetime) -> SolveRun:
+    """Queue a solve of the round; refused while another is queued or running."""
+    with locked_transaction():
+        planning_round = _locked_round(actor=actor, round_id=round_id)
+        _reap_stale_runs(round_id=round_id, now=now)
+        planning_round.refresh_from_db(fields=["status"])
+        if SolveRun.objects.filter(round=planning_round, status__in=SolveRun.ACTIVE).exists():
+            raise Conflict("本轮已有求解在进行中 (a solve of this round is already running)", code="solve_running")
+        _require_round_status(planning_round, RoundStatus.OPEN, RoundStatus.PROPOSED, RoundStatus.PUBLISHED)
+        if not planning_round.requests.exclude(status__in=[RequestStatus.WITHDRAWN, RequestStatus.DECLINED]).exists():
+            raise Conflict("本轮还没有需求 (the round has no requests)", code="no_requests")
+        try:
+            with transaction.atomic():
+                run = SolveRun.objects.create(
+                    round=planning_round, round_status_before=planning_round.status,
+                    time_limit_seconds=planning_round.time_limit_seconds, workers=planning_round.workers,
+                    seed=planning_round.seed, created_by_id=actor.user_id, created_at=now,
+                )
+        except IntegrityError as error:
+            raise Conflict("本轮已有求解在进行中 (a solve of this round is already running)", code="solve_running") from error
+        planning_round.status = RoundStatus.SOLVING
+        planning_round.save(update_fields=["status"])
+        transaction.on_commit(lambda: _enqueue_solve(run.pk))
+    return run
+
+
+def _enqueue_solve(run_id: int) -> None:
+    from itineraries.tasks import solve_round
+
+    task = solve_round.apply_async(args=[run_id])
+    SolveRun.objects.filter(pk=run_id, task_id="").update(task_id=task.id or "")
+
+
+def solve_cancel(*, actor: Actor, round_id: int, now: dt.datetime) -> SolveRun:
+    """Ask the running solve to stop; it keeps the best plan found so far. A queued one just stops."""
+    with locked_transaction():
+        _locked_round(actor=actor, round_id=round_id)
+        run = SolveRun.objects.select_for_update().filter(round_id=round_id, status__in=SolveRun.ACTIVE).first()
+        if run is None:
+            raise Conflict("本轮没有进行中的求解 (no solve is running)", code="no_solve_running")
+        run.cancel_requested = True
+        if run.status == RunStatus.QUEUED:
+            run.status, run.finished_at = RunStatus.CANCELLED, now
+            _restore_round_after(run)
+        run.save(update_fields=["cancel_requested", "status", "finished_at", "updated_at"])
+    return run
+
+
+class _SolveMonitor(threading.Thread):
+    """Beside the solver: saves progress and the heartbeat every second, watches for cancel.
+
+    The solver's callbacks only touch memory; this thread alone writes, on its own
+    database connection, so a slow write never slows the search.
+    """
+
+    def __init__(self, run_id: int, started: float):
+        super().__init__(daemon=True, name=f"solve-monitor-{run_id}")
+        self.run_id = run_id
+        self.started = started
+        self.stop_requested = threading.Event()
+        self.finished = threading.Event()
+        self.lock = threading.Lock()
+        self.best_objective: int | None = None
+        self.bound: int | None = None
+
+    def report(self, best_objective: int, bound: int | None, gap: float | None, elapsed: float) -> None:
+        """The solver's progress callback: remember the figures; ``beat`` writes them."""
+        with self.lock:
+            self.best_objective = best_objective
+            if bound is not None:
+                self.bound = bound
+
+    def should_stop(self) -> bool:
+        return self.stop_requested.is_set()
+
+    def run(self) -> None:
+        try:
+            while not self.finished.wait(HEARTBEAT_SECONDS):
+                self.beat()
+        finally:
+            connection.close()
+
+    def beat(self) -> None:
+        with self.lock:
+            objective, bound = self.best_objective, self.bound
+        SolveRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING).update(
+            heartbeat_at=timezone.now(), best_objective=objective, bound=bound, gap=solve_gap(objective, bound),
+            elapsed_seconds=round(time.monotonic() - self.started, 1), updated_at=timezone.now(),
+        )
+        state = SolveRun.objects.filter(pk=self.run_id).values_list("cancel_requested", "status").first()
+        if state is not None and (state[0] or state[1] != RunStatus.RUNNING):
+            self.stop_requested.set()
+
+
+def solve_gap(objective: int | None, bound: int | None) -> float | None:
+    if objective is None or not bound:
+        return None
+    return max(bound - objective, 0) / bound
+
+
+def solve_run_execute(*, run_id: int, now: dt.datetime) -> SolveRun:
+    """The body of the Celery task: build, solve with progress and cancel, save at the end."""
+    run = _solve_run_begin(run_id=run_id, now=now)
+    if run.status != RunStatus.RUNNING:
+        return run
+    monitor = _SolveMonitor(run.pk, time.monotonic())
+    monitor.start()  # beating from here on: a long build must not look like a dead worker
+    try:
+        problem = planning_problem.round_problem_build(planning_round=run.round)
+        SolveRun.objects.filter(pk=run.pk).update(instance=problem.to_dict())
+        result = solve_problem(
+            problem, time_limit=run.time_limit_seconds, workers=run.workers, seed=run.seed,
+            progress=monitor.report, should_stop=monitor.should_stop,
+        )
+    except Exception as error:  # noqa: BLE001 - the run records any failure; the round goes back as it was
+        logger.exception("solve run %s failed", run.pk)
+        return _solve_run_fail(run_id=run.pk, error=error)
+    finally:
+        monitor.finished.set()
+        monitor.join()
+    return solve_result_save(run_id=run.pk, problem=problem, result=result, now=timezone.now())
+
+
+def solve_problem(
+    problem: planning_problem.PlanningProblem, *, time_limit: float, workers: int, seed: int, progress=None, should_stop=None
+) -> plan_format.Result:
+    """Run the pure solver on a built problem (the one call into ``itineraries.solver``)."""
+    from itineraries.solver.engine import solve
+
+    return solve(
+        problem.instance, time_limit=time_limit, workers=workers, seed=seed, fixed=problem.fixed,
+        progress=progress, should_stop=should_stop,
+    )
+
+
+def _solve_run_begin(*, run_id: int, now: dt.datetime) -> SolveRun:
+    with locked_transaction():
+        run = SolveRun.objects.select_for_update().select_related("round").get(pk=run_id)
+        if run.status == RunStatus.RUNNING:
+            # Delivered again after its worker died: that attempt is void and the round goes back.
+            run.status, run.finished_at = RunStatus.FAILED, now
+            run.error = "求解进程中断后任务被重新投递，本次求解作废 (redelivered after a worker was lost; abandoned)"
+            run.save(update_fields=["status", "finished_at", "error", "updated_at"])
+            _restore_round_after(run)
+            return run
+        if run.status != RunStatus.QUEUED:
+            return run
+        if run.cancel_requested:
+            run.status, run.finished_at = RunStatus.CANCELLED, now
+            run.save(update_fields=["status", "finished_at", "updated_at"])
+            _restore_round_after(run)
+            return run
+        run.status, run.started_at, run.heartbeat_at = RunStatus.RUNNING, now, now
+        run.save(update_fields=["status", "started_at", "heartbeat_at", "updated_at"])
+    return run
+
+
+def _solve_run_fail(*, run_id: int, error: Exception) -> SolveRun:
+    with locked_transaction():
+        run = SolveRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING:
+            return run
+        run.status, run.finished_at, run.error = RunStatus.FAILED, timezone.now(), f"{type(error).__name__}: {error}"[:2000]
+        run.save(update_fields=["status", "finished_at", "error", "updated_at"])
+        _restore_round_after(run)
+    return run
+
+
+_REASON_PATTERNS = [
+    (re.compile(r"no option has (\d+) beds free on any arrival (\S+)\.\.(\S+)"),
+     "意向基地在 {1} 至 {2} 的任何抵达日都没有 {0} 张空床"),
+    (re.compile(r"no option has (\d+) rooms free on any arrival (\S+)\.\.(\S+)"),
+     "意向基地在 {1} 至 {2} 的任何抵达日都没有 {0} 间空房"),
+    (re.compile(r"not placed: lower score than the groups that took the capacity "
+                r"\(best option base (.+) would need (\d+) (beds|rooms) on (\S+), (\d+) free\)"),
+     "名额已安排给得分更高的批次（首选「{0}」{3} 需 {1} {2}，仅余 {4}）"),
+    (re.compile(r"not placed: ran out of search time before this group was tried"), "求解时间用完，尚未尝试安排该批次"),
+    (re.compile(r"fund (.+) has (¥[\d,.]+) left, option (.+) needs (¥[\d,.]+)"), "专项经费「{0}」仅余 {1}，安排到「{2}」需 {3}"),
+    (re.compile(r"base (.+) has (\d+) beds, the group needs (\d+)"), "「{0}」只有 {1} 张空床，该批次需 {2} 张"),
+    (re.compile(r"base (.+) has (\d+) rooms, the group needs (\d+)"), "「{0}」只有 {1} 间空房，该批次需 {2} 间"),
+    (re.compile(r"base (.+) closed on (\S+) for every arrival in the window"), "「{0}」{1} 关闭，抵达窗口内的每种安排都受影响"),
+    (re.compile(r"base (.+) closed on some night of every possible stay \((\S+)\.\.(\S+)\)"),
+     "「{0}」在 {1} 至 {2} 间有关闭日期，窗口内的每种安排都受影响"),
+    (re.compile(r"the group lists no options"), "没有可安排的意向基地"),
+]
+_UNIT = {"beds": "张床", "rooms": "间房"}
+
+
+def unplaced_reason(*, solver_reason: str, notes: list[str], names: dict[str, str]) -> str:
+    """The solver's reason in Chinese with the English after it, base and fund ids as names, plus our notes."""
+    named = re.sub(r"\b([BF]\d+|F-none)\b", lambda match: names.get(match.group(1), match.group(1)), solver_reason)
+    parts = []
+    for clause in named.split("; "):
+        for pattern, chinese in _REASON_PATTERNS:
+            match = pattern.fullmatch(clause)
+            if match:
+                values = [_UNIT.get(value, value) for value in match.groups()]
+                parts.append(f"{chinese.format(*values)} ({clause})")
+                break
+        else:
+            parts.append(clause)
+    return "；".join(dict.fromkeys([*parts, *notes]))
+
+
+def solve_result_save(
+    *, run_id: int, problem: planning_problem.PlanningProblem, result: plan_format.Result, now: dt.datetime
+) -> SolveRun:
+    """Write the plan onto the requests and the round, in one transaction; a dead run saves nothing."""
+    with locked_transaction():
+        run = SolveRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING:
+            return run
+        planning_round = PlanningRound.objects.select_for_update().get(pk=run.round_id)
+        fixed_groups = {assignment.group for assignment in problem.fixed}
+        names = {item.id: item.name for item in (*problem.instance.bases, *problem.instance.funds)}
+        requests = {
+            planning_problem.group_id(request.pk): request
+            for request in planning_round.requests.select_for_update().filter(
+                pk__in=[planning_problem.request_pk(group.id) for group in problem.instance.groups]
+            )
+        }
+        for assignment in result.assignments:
+            request = requests.get(assignment.group)
+            if request is None or assignment.group in fixed_groups:
+                continue
+            programme_pk, subsidies = problem.funding[assignment.group]
+            request.status = RequestStatus.PLACED
+            request.proposed_base_id = planning_problem.base_pk(assignment.base)
+            request.proposed_arrival = assignment.arrival
+            request.proposed_programme_id = programme_pk
+            request.proposed_subsidy = fen_to_decimal(subsidies.get(assignment.base, 0))
+            request.reason = ""
+        for unplaced in result.unplaced:
+            request = requests.get(unplaced.group)
+            if request is None or unplaced.group in fixed_groups:
+                continue
+            request.status = RequestStatus.UNPLACED
+            request.proposed_base_id = request.proposed_arrival = request.proposed_programme_id = None
+            request.proposed_subsidy = None
+            request.reason = unplaced_reason(
+                solver_reason=unplaced.reason, notes=problem.notes.get(unplaced.group, []), names=names
+            )
+        PlanningRequest.objects.bulk_update(
+            [request for group, request in requests.items() if group not in fixed_groups],
+            ["status", "proposed_base", "proposed_arrival", "proposed_programme", "proposed_subsidy", "reason"],
+        )
+        run.status = RunStatus.CANCELLED if run.cancel_requested else RunStatus.FINISHED
+        run.result = plan_format.result_to_dict(result)
+        run.best_objective, run.bound = result.objective, result.bound
+        run.gap = solve_gap(result.objective, result.bound)
+        run.elapsed_seconds = round(result.wall_seconds, 1)
+        run.finished_at = run.heartbeat_at = now
+        run.save()
+        planning_round.status = RoundStatus.PROPOSED
+        planning_round.save(update_fields=["status"])
+    return run
+
+
+# --- publishing -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishFailure:
+    request_id: int
+    batch: str
+    reason: str
+
+
+def _free_by_room_type(rows: dict[tuple[int, dt.date], NightInventory], room_type_id: int, nights: list[dt.date]) -> int:
+    """Rooms of a type free on every one of the nights (as currently counted)."""
+    free = []
+    for night in nights:
+        row = rows.get((room_type_id, night))
+        free.append(0 if row is None else row.rooms_free)
+    return min(free, default=0)
+
+
+def _allocate_rooms(
+    request: PlanningRequest, room_types: list, rows: dict[tuple[int, dt.date], NightInventory], nights: list[dt.date]
+) -> list[bookings.Leg] | str:
+    """Legs giving the request its rooms and beds at the base, or why that cannot be done.
+
+    Accessible rooms are taken first, then the room mix if one was asked for, then
+    the largest rooms (fewest rooms for the people); a room type counts only the
+    rooms free on every night of the stay.
+    """
+    by_size = sorted(room_types, key=lambda room_type: (-room_type.beds_per_room, room_type.pk))
+    free = {room_type.pk: _free_by_room_type(rows, room_type.pk, nights) for room_type in by_size}
+    taken = dict.fromkeys(free, 0)
+
+    def take(candidates: list, wanted: int) -> int:
+        """Take up to ``wanted`` rooms from the candidates in order; returns how many are still missing."""
+        for room_type in candidates:
+            count = max(min(free[room_type.pk] - taken[room_type.pk], wanted), 0)
+            taken[room_type.pk] += count
+            wanted -= count
+        return wanted
+
+    if take([rt for rt in by_size if rt.accessible], request.accessible_rooms):
+        return f"无障碍房不足 {request.accessible_rooms} 间 (fewer than {request.accessible_rooms} accessible rooms free)"
+    for beds, count in sorted(request.room_mix.items()):
+        of_size = [rt for rt in by_size if rt.beds_per_room == int(beds)]
+        if take(of_size, max(count - sum(taken[rt.pk] for rt in of_size), 0)):
+            return f"{beds}床房不足 {count} 间 (fewer than {count} rooms of {beds} beds free)"
+    if sum(taken.values()) > request.rooms:
+        return "无障碍房与房型需求无法同时满足 (the accessible rooms do not fit the room mix)"
+    missing = take(by_size, request.rooms - sum(taken.values()))
+    if missing:
+        return (f"空房不足：需 {request.rooms} 间，仅余 {request.rooms - missing} 间 "
+                f"(only {request.rooms - missing} of {request.rooms} rooms free)")
+    # The plan counts beds and rooms apart; when the rooms left are small ones, the
+    # group needs a few more of them than it asked for to bed everybody.
+    for room_type in by_size:
+        while sum(rt.beds_per_room * taken[rt.pk] for rt in by_size) < request.people and taken[room_type.pk] < free[room_type.pk]:
+            taken[room_type.pk] += 1
+    used = [(rt, taken[rt.pk]) for rt in by_size if taken[rt.pk]]
+    beds = sum(rt.beds_per_room * count for rt, count in used)
+    if beds < request.people:
+        return f"床位不足：空房只有 {beds} 张床，不够 {request.people} 人 (only {beds} beds free for {request.people} people)"
+    legs, people_left, rooms_left = [], request.people, sum(count for _, count in used)
+    for room_type, count in used:
+        rooms_left -= count
+        # Fill this leg's beds, leaving at least one person for every later room.
+        people = min(room_type.beds_per_room * count, people_left - rooms_left)
+        legs.append(bookings.Leg(room_type, nights[0], len(nights), count, people))
+        people_left -= people
+    return legs
+
+
+def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Booking]:
+    """Hold every placed request's rooms, re-checking capacity and money now: all of it or none."""
+    with locked_transaction():
+        planning_round = _locked_round(actor=actor, round_id=round_id)
+        _require_round_status(planning_round, RoundStatus.PROPOSED)
+        to_hold = list(
+            planning_round.requests.select_for_update(of=("self",))
+            .filter(status=RequestStatus.PLACED)
+            .filter(Q(booking__isnull=True) | ~Q(booking__status__in=Booking.ACTIVE))
+            .select_related("batch__union", "proposed_base", "proposed_programme")
+            .order_by("pk")
+        )
+        failures = _check_budgets(to_hold)
+        stays = {request.pk: planning_problem.nights_of(request.proposed_arrival, request.nights) for request in to_hold}
+        wanted = Q(pk__in=[])
+        for request in to_hold:
+            wanted |= Q(room_type__base_id=request.proposed_base_id, night__range=(stays[request.pk][0], stays[request.pk][-1]))
+        # Every night any hold touches, locked once in primary-key order (the order bookings lock in).
+        locked = NightInventory.objects.select_for_update(of=("self",)).select_related("room_type")
+        rows = {(row.room_type_id, row.night): row for row in locked.filter(wanted).order_by("pk")}
+        room_types = {}
+        for row in rows.values():
+            room_types.setdefault(row.room_type.base_id, {})[row.room_type_id] = row.room_type
+        plans = []
+        for request in to_hold:
+            base = request.proposed_base
+            nights = stays[request.pk]
+            if not base.is_bookable_on(nights[0], nights[-1]):
+                failures.append(PublishFailure(
+                    request.pk, request.batch.title,
+                    f"{base.name} 的认证未覆盖 {nights[0]} 至 {nights[-1]} (base not certified for the stay)",
+                ))
+                continue
+            legs = _allocate_rooms(request, sorted(room_types.get(base.pk, {}).values(), key=lambda rt: rt.pk), rows, nights)
+            if isinstance(legs, str):
+                failures.append(PublishFailure(request.pk, request.batch.title, f"{base.name} {nights[0]} 起：{legs}"))
+                continue
+            for leg in legs:  # count the rooms against the rows so later requests see them taken
+                for night in leg.night_list:
+                    rows[(leg.room_type.pk, night)].rooms_held += leg.rooms
+            plans.append((request, legs))
+        if failures:
+            raise Conflict(
+                "发布未完成，未做任何修改 (publishing failed; nothing changed): "
+                + "; ".join(f"需求 #{f.request_id}（{f.batch}）：{f.reason}" for f in failures),
+                code="publish_failed",
+                detail={"failures": [asdict(f) for f in failures]},
+            )
+        held = []
+        try:
+            for request, legs in plans:
+                booking = bookings._hold(
+                    batch=request.batch, base=request.proposed_base, legs=legs, people=request.people, rooms=request.rooms,
+                    created_by_id=actor.user_id, now=now, hold_expires_at=now + dt.timedelta(days=PUBLISHED_HOLD_DAYS),
+                    action="plan_hold",
+                )
+                request.booking = booking
+                held.append(booking)
+        except Conflict as error:
+            raise Conflict(
+                f"发布未完成，未做任何修改 (publishing failed; nothing changed): 需求 #{request.pk}（{request.batch.title}）：{error.message}",
+                code="publish_failed",
+                detail={"failures": [{"request_id": request.pk, "batch": request.batch.title, "reason": error.message}]},
+            ) from error
+        PlanningRequest.objects.bulk_update([request for request, _ in plans], ["booking"])
+        planning_round.status, planning_round.published_at = RoundStatus.PUBLISHED, now
+        planning_round.save(update_fields=["status", "published_at"])
+    return held
+
+
+def _check_budgets(to_hold: list[PlanningRequest]) -> list[PublishFailure]:
+    """Each programme's available balance, net of plans already published, against this publication."""
+    wanted: dict[int, list[PlanningRequest]] = {}
+    for request in to_hold:
+        if request.proposed_programme_id and request.proposed_subsidy:
+            wanted.setdefault(request.proposed_programme_id, []).append(request)
+    if not wanted:
+        return []
+    programmes = lock_programmes(wanted)
+    pending = planning_problem.pending_plan_subsidies_fen(list(wanted))
+    failures = []
+    for programme_id, requests in sorted(wanted.items()):
+        programme = programmes[programme_id]
+        left = to_fen(programme.available) - pending.get(programme_id, 0)
+        for request in requests:
+            subsidy = to_fen(request.proposed_subsidy)
+            if subsidy > left:
+                failures.append(PublishFailure(
+                    request.pk, request.batch.title,
+                    f"专项经费「{programme.name}」仅余 {format_fen(max(left, 0))}，不够补助 {format_fen(subsidy)} "
+                    f"(programme {programme.name} has {format_fen(max(left, 0))} left, needs {format_fen(subsidy)})",
+                ))
+            else:
+                left -= subsidy
+    return failures
+
+
+# --- organisers' answers ----------------------------------------------------------------
+
+
+def _offered_request(*, actor: Actor, request_id: int) -> PlanningRequest:
+    actor.require(Role.ORGANISER)
+    selectors.request_get(actor=actor, request_id=request_id)
+    request = PlanningRequest.objects.select_for_update(of=("self",)).select_related("booking").get(pk=request_id)
+    if request.status != RequestStatus.PLACED or request.booking is None or request.booking.status != Booking.Status.HELD:
+        raise Conflict(
+            f"需求状态为「{request.get_status_display()}」，没有待答复的安排 (no published place to answer)",
+            code="request_status", detail={"status": request.status},
+        )
+    return request
+
+
+def request_accept(*, actor: Actor, request_id: int, now: dt.datetime) -> PlanningRequest:
+    """Accept the published place: its hold is confirmed and the programmes' shares committed, or nothing."""
+    with locked_transaction():
+        request = _offered_request(actor=actor, request_id=request_id)
+        booking = bookings.booking_confirm(actor=actor, booking_id=request.booking_id, now=now)
+        funding_commit_for_booking(booking=booking, actor=actor, now=now)  # idempotent if confirm already did
+        request.status, request.decided_at = RequestStatus.ACCEPTED, now
+        request.save(update_fields=["status", "decided_at"])
+    return request
+
+
+def request_decline(*, actor: Actor, request_id: int, now: dt.datetime) -> PlanningRequest:
+    """Decline the published place: its hold is cancelled and a re-plan may give the rooms to others."""
+    with locked_transaction():
+        request = _offered_request(actor=actor, request_id=request_id)
+        bookings.booking_cancel(actor=actor, booking_id=request.booking_id, reason="统筹安排被放弃 (plan declined)", now=now)
+        request.status, request.decided_at = RequestStatus.DECLINED, now
+        request.save(update_fields=["status", "decided_at"])
+    return request
+

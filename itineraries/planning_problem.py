@@ -1,0 +1,497 @@
+"""A planning round read from the database into the `retreat-plan/1` problem.
+
+Only this module turns rows into the exchange format; the solver never sees the
+ORM. Identifiers in the problem are ``R<request id>``, ``B<base id>``,
+``F<programme id>`` and ``U<union id>``, so a result maps straight back.
+
+Capacity
+    Each night a base offers its free rooms net of holds and bookings
+    (``NightInventory.rooms - rooms_held - rooms_booked``, 0 when closed or
+    without a row); free beds are free rooms × beds per room, summed over room
+    types. A night the base is not certified for is closed. The exchange format
+    has one capacity per base, so the nightly figures are reduced to one level
+    ``c`` (beds) chosen to keep the most bed-nights, ``c × |nights with ≥ c free|``;
+    nights below the level are closed, rooms are the least free on the kept
+    nights. The reduction never offers more than is free. The exact nightly
+    figures travel in each base's ``nightly_capacity`` extension
+    (``{"YYYY-MM-DD": {"beds": n, "rooms": m}}``) for a solver that honours it.
+
+Money
+    A request draws on the first of the round's programmes (by order) that
+    belongs to its union or one above it. An option's subsidy is that
+    programme's share of the stay at the base by the funding rules
+    (``billing.funding.compute_split``), for ``people`` members at the base's
+    cheapest room type, before anyone is named; the real commitment is computed
+    on confirmation. A fund's budget is the programme's available balance (net
+    of commitments) less what published, not yet accepted plans have set aside.
+
+Scores (points per person, times people; integers)
+    preference rank k (0 = first): ``max(100 - 20k, 20)``; priority p: ``10p``;
+    a rural base: the round's rural weight; off-season filling: the off-season
+    weight × the share of the base's bed-nights still free in the period.
+    Regional balance "maximin" scales a request's score by
+    (people requested per city on average) / (people its city requested), so
+    every city's demand weighs the same; "min_share" adds a bonus worth a first
+    choice at the highest priority to each city's requests, by priority, until
+    the city's minimum share of requested people is covered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db.models import Q
+
+from bases.models import Base, NightInventory, RoomType, RouteDay
+from billing.funding import (
+    BaseFacts,
+    BookingCost,
+    CertificationLevel,
+    ParticipantCost,
+    ProgrammeRules,
+    ProgrammeState,
+    compute_split,
+    to_fen,
+)
+from billing.inputs import programme_rules
+from billing.ledger import committed_by_programme
+from billing.models import FundProgramme
+from groups.models import Booking, Organisation
+from itineraries.models import PlanningRequest, PlanningRound
+from itineraries.solver import instance as plan_format
+
+NO_FUND_ID = "F-none"
+RANK_POINTS_FIRST = 100
+RANK_POINTS_STEP = 20
+RANK_POINTS_FLOOR = 20
+PRIORITY_POINTS = 10
+MAX_PRIORITY = 5
+PLANNED_ROOM_TYPE = "planned"
+
+
+@dataclass(frozen=True)
+class NightFree:
+    beds: int
+    rooms: int
+    accessible_rooms: int
+    rooms_by_beds: dict[int, int]  # beds per room -> free rooms
+
+
+@dataclass
+class PlanningProblem:
+    """The instance plus what the database knows beyond the exchange format."""
+
+    instance: plan_format.Instance
+    fixed: list[plan_format.Assignment]
+    # group id -> why some of its preferences could not be offered, in words
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    nightly_capacity: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    # group id -> (programme pk or None, {base id: subsidy fen})
+    funding: dict[str, tuple[int | None, dict[str, int]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = plan_format.instance_to_dict(self.instance)
+        for base in data["bases"]:
+            base["nightly_capacity"] = self.nightly_capacity.get(base["id"], {})
+        if self.fixed:
+            data["fixed"] = [
+                {"group": a.group, "base": a.base, "arrival": a.arrival.isoformat()} for a in self.fixed
+            ]
+        return data
+
+
+def group_id(request_id: int) -> str:
+    return f"R{request_id}"
+
+
+def base_id(base_pk: int) -> str:
+    return f"B{base_pk}"
+
+
+def fund_id(programme_pk: int) -> str:
+    return f"F{programme_pk}"
+
+
+def request_pk(group: str) -> int:
+    return int(group[1:])
+
+
+def base_pk(base: str) -> int:
+    return int(base[1:])
+
+
+def nights_of(first: dt.date, count: int) -> list[dt.date]:
+    return [first + dt.timedelta(days=offset) for offset in range(count)]
+
+
+def fixed_requests(planning_round: PlanningRound) -> list[PlanningRequest]:
+    """Requests whose place stands in a re-plan: accepted, or offered and still held."""
+    return list(
+        planning_round.requests.filter(
+            Q(status=PlanningRequest.Status.ACCEPTED) | Q(status=PlanningRequest.Status.PLACED, booking__isnull=False),
+            booking__status__in=Booking.ACTIVE,
+        ).select_related("booking", "union")
+    )
+
+
+def requests_to_plan(planning_round: PlanningRound) -> list[PlanningRequest]:
+    fixed_ids = {request.pk for request in fixed_requests(planning_round)}
+    return [
+        request
+        for request in planning_round.requests.exclude(
+            status__in=[PlanningRequest.Status.DECLINED, PlanningRequest.Status.WITHDRAWN]
+        ).select_related("union", "batch").order_by("pk")
+        if request.pk not in fixed_ids
+    ]
+
+
+def free_capacity(bases: list[Base], first: dt.date, last: dt.date) -> dict[int, dict[dt.date, NightFree]]:
+    """Free rooms and beds per base and night, net of holds and bookings (one query)."""
+    rows = NightInventory.objects.filter(
+        room_type__base__in=bases, night__gte=first, night__lte=last, closed=False
+    ).values_list(
+        "room_type__base_id", "night", "rooms", "rooms_held", "rooms_booked", "room_type__beds_per_room", "room_type__accessible"
+    )
+    totals: dict[int, dict[dt.date, dict]] = defaultdict(dict)
+    for base_pk, night, rooms, held, booked, beds_per_room, accessible in rows.iterator(chunk_size=5000):
+        free = rooms - held - booked
+        if free <= 0:
+            continue
+        figures = totals[base_pk].setdefault(night, {"beds": 0, "rooms": 0, "accessible": 0, "by_beds": defaultdict(int)})
+        figures["beds"] += free * beds_per_room
+        figures["rooms"] += free
+        figures["by_beds"][beds_per_room] += free
+        if accessible:
+            figures["accessible"] += free
+    result: dict[int, dict[dt.date, NightFree]] = {}
+    for base in bases:
+        result[base.pk] = {
+            night: NightFree(beds=figures["beds"], rooms=figures["rooms"], accessible_rooms=figures["accessible"],
+                             rooms_by_beds=dict(figures["by_beds"]))
+            for night, figures in sorted(totals[base.pk].items())
+            if base.is_bookable_on(night, night)
+        }
+    return result
+
+
+def capacity_level(
+    nightly: dict[dt.date, tuple[int, int]], *, must_keep: dict[dt.date, tuple[int, int]]
+) -> tuple[int, int, set[dt.date]] | None:
+    """One (beds, rooms) level and the nights kept open, keeping the most bed-nights.
+
+    ``nightly`` maps a night to its free (beds, rooms); ``must_keep`` maps the nights
+    fixed groups stay to what they use, which the level must leave room for. None
+    when no level can (the caller then leaves those fixed groups out).
+    """
+    best = None
+    for level in sorted({beds for beds, _rooms in nightly.values()}, reverse=True):
+        kept = {night for night, (beds, _rooms) in nightly.items() if beds >= level}
+        rooms = min(nightly[night][1] for night in kept)
+        if must_keep and not (
+            set(must_keep) <= kept
+            and level >= max(beds for beds, _ in must_keep.values())
+            and rooms >= max(rooms_used for _, rooms_used in must_keep.values())
+        ):
+            continue
+        value = level * len(kept)
+        if best is None or value > best[0]:
+            best = (value, level, rooms, kept)
+    if best is None:
+        return None if must_keep else (0, 0, set())
+    return best[1], best[2], best[3]
+
+
+def _certification_level(base: Base) -> CertificationLevel:
+    return CertificationLevel.CITY if base.level == Base.Level.CITY else CertificationLevel.PROVINCIAL
+
+
+def subsidy_per_person_fen(
+    *, rules: ProgrammeRules, union: Organisation, base: Base, room_type: RoomType, nights: int, arrival: dt.date
+) -> int:
+    """What the programme pays for one member staying ``nights`` at the base's cheapest room."""
+    cost = BookingCost(
+        union_id=str(union.pk),
+        union_ancestor_ids=tuple(str(pk) for pk in union.ancestor_ids() if pk != union.pk),
+        base=BaseFacts(certification_level=_certification_level(base), county_code=base.county_code, city_code=base.city_code),
+        arrival_date=arrival,
+        nightly_price_per_person_fen={PLANNED_ROOM_TYPE: to_fen(room_type.price_per_night)},
+        meals_per_person_day_fen=to_fen(room_type.meals_per_day),
+    )
+    member = ParticipantCost(
+        person_key="planned-member", category="front_line", is_family=False, room_type=PLANNED_ROOM_TYPE, nights=nights
+    )
+    state = ProgrammeState(rules=rules, available_balance_fen=10**15)
+    split = compute_split(booking=cost, participants=[member], programmes=[state])
+    return split.programmes_fen
+
+
+def paying_programme(programmes: list[FundProgramme], union: Organisation) -> FundProgramme | None:
+    chain = set(union.ancestor_ids()) | {union.pk}
+    return next((programme for programme in programmes if programme.union_id in chain), None)
+
+
+def pending_plan_subsidies_fen(programme_ids: list[int], *, excluding_round: PlanningRound | None = None) -> dict[int, int]:
+    """Subsidy set aside by published plans whose holds are not yet accepted, per programme."""
+    pending = PlanningRequest.objects.filter(
+        proposed_programme_id__in=programme_ids,
+        status=PlanningRequest.Status.PLACED,
+        booking__status=Booking.Status.HELD,
+    )
+    if excluding_round is not None:
+        pending = pending.exclude(round=excluding_round)
+    totals: dict[int, int] = defaultdict(int)
+    for programme_id, subsidy in pending.values_list("proposed_programme_id", "proposed_subsidy"):
+        totals[programme_id] += to_fen(subsidy)
+    return totals
+
+
+def preferred_bases(request: PlanningRequest, round_bases: dict[int, Base]) -> tuple[list[tuple[int, Base]], list[str]]:
+    """(rank, base) for each base a request's preferences name, best rank first, and notes."""
+    ranked: dict[int, int] = {}
+    notes = []
+    for rank, preference in enumerate(request.preferences):
+        if "base" in preference:
+            candidates = [preference["base"]]
+            if preference["base"] not in round_bases:
+                notes.append(f"基地 #{preference['base']} 未参加本轮统筹 (base not in this round)")
+        elif "city" in preference:
+            candidates = [pk for pk, base in round_bases.items() if base.city_code == preference["city"]]
+            if not candidates:
+                notes.append(f"地区 {preference['city']} 无参加本轮的基地 (no base of region {preference['city']} in this round)")
+        else:
+            candidates = list(
+                RouteDay.objects.filter(route_id=preference["route"], night_base__isnull=False)
+                .values_list("night_base_id", flat=True)
+                .distinct()
+            )
+        for pk in candidates:
+            if pk in round_bases:
+                ranked.setdefault(pk, rank)
+    return sorted(((rank, round_bases[pk]) for pk, rank in ranked.items()), key=lambda item: (item[0], item[1].pk)), notes
+
+
+def needs_met_somewhere(request: PlanningRequest, nightly: dict[dt.date, NightFree]) -> bool:
+    """Whether some arrival in the window has the accessible rooms and room mix free every night."""
+    if not request.accessible_rooms and not request.room_mix:
+        return True
+    mix = {int(beds): int(count) for beds, count in request.room_mix.items()}
+    arrival = request.earliest_arrival
+    while arrival <= request.latest_arrival:
+        stay = [nightly.get(night) for night in nights_of(arrival, request.nights)]
+        if all(
+            free is not None
+            and free.accessible_rooms >= request.accessible_rooms
+            and all(free.rooms_by_beds.get(beds, 0) >= count for beds, count in mix.items())
+            for free in stay
+        ):
+            return True
+        arrival += dt.timedelta(days=1)
+    return False
+
+
+def _why_base_unusable(request: PlanningRequest, base: Base, nightly: dict[dt.date, NightFree]) -> str | None:
+    window_nights = nights_of(request.earliest_arrival, (request.latest_arrival - request.earliest_arrival).days + request.nights)
+    if not any(base.is_bookable_on(night, night) for night in window_nights):
+        return f"{base.name} 在该时段无有效认证 (base {base.name} not certified for these dates)"
+    if not any(night in nightly for night in window_nights):
+        return f"{base.name} 在该时段关闭或无空房 (base {base.name} closed or full for these dates)"
+    if not needs_met_somewhere(request, nightly):
+        needs = []
+        if request.accessible_rooms:
+            needs.append(f"{request.accessible_rooms} 间无障碍房")
+        for beds, count in sorted(request.room_mix.items()):
+            needs.append(f"{count} 间{beds}床房")
+        return f"{base.name} 无法满足房型需求：{'、'.join(needs)} (base {base.name} lacks the required rooms)"
+    return None
+
+
+def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
+    """The round as a problem: requests still to place plus the fixed ones that stand."""
+    first, last = planning_round.first_night, planning_round.last_night
+    round_bases = {base.pk: base for base in planning_round.bases.prefetch_related("room_types").order_by("pk")}
+    nightly_free = free_capacity(list(round_bases.values()), first, last)
+    programmes = list(
+        planning_round.programmes.order_by("order", "pk").select_related("union").prefetch_related("fully_funded_unions")
+    )
+    rules = {programme.pk: programme_rules(programme) for programme in programmes}
+    fixed = fixed_requests(planning_round)
+    to_plan = requests_to_plan(planning_round)
+
+    # Fixed requests' own use goes back into the free figures: the solver keeps them in place.
+    fixed_use: dict[int, dict[dt.date, tuple[int, int]]] = defaultdict(dict)
+    for request in fixed:
+        booking = request.booking
+        for night in nights_of(booking.arrival, booking.nights):
+            beds, rooms = fixed_use[booking.base_id].get(night, (0, 0))
+            fixed_use[booking.base_id][night] = (beds + booking.people, rooms + booking.rooms)
+
+    cheapest_room = {
+        pk: min(base.room_types.all(), key=lambda room_type: (room_type.price_per_night, room_type.pk), default=None)
+        for pk, base in round_bases.items()
+    }
+    bases_out, nightly_capacity, dropped_fixed_bases = [], {}, set()
+    period = nights_of(first, (last - first).days + 1)
+    for pk, base in round_bases.items():
+        free = {night: (f.beds, f.rooms) for night, f in nightly_free[pk].items()}
+        for night, (beds, rooms) in fixed_use.get(pk, {}).items():
+            held_beds, held_rooms = free.get(night, (0, 0))
+            free[night] = (held_beds + beds, held_rooms + rooms)
+        level = capacity_level(free, must_keep=fixed_use.get(pk, {}))
+        if level is None:
+            # The format cannot keep these fixed stays; leave them out, net of their use.
+            dropped_fixed_bases.add(pk)
+            free = {night: (f.beds, f.rooms) for night, f in nightly_free[pk].items()}
+            level = capacity_level(free, must_keep={})
+        beds, rooms, kept = level
+        cheapest = cheapest_room[pk]
+        bases_out.append(
+            plan_format.Base(
+                id=base_id(pk), name=base.name, region=base.city_code, beds=beds, rooms=rooms,
+                closed_nights=frozenset(night for night in period if night not in kept),
+                nightly_price_per_person_fen=to_fen(cheapest.price_per_night) if cheapest else 0,
+            )
+        )
+        nightly_capacity[base_id(pk)] = {
+            night.isoformat(): {"beds": beds_free, "rooms": rooms_free} for night, (beds_free, rooms_free) in sorted(free.items())
+        }
+
+    fixed = [request for request in fixed if request.booking.base_id not in dropped_fixed_bases]
+    pending = pending_plan_subsidies_fen([programme.pk for programme in programmes], excluding_round=planning_round)
+    budget = {programme.pk: to_fen(programme.available) - pending.get(programme.pk, 0) for programme in programmes}
+    ranked_bases = {request.pk: preferred_bases(request, round_bases) for request in to_plan + fixed}
+    scores = _scores(planning_round, to_plan + fixed, ranked_bases, round_bases, nightly_free)
+    groups, fixed_assignments, notes, funding = [], [], {}, {}
+
+    for request in fixed:
+        booking, programme = request.booking, request.proposed_programme_id
+        if request.status == PlanningRequest.Status.ACCEPTED:
+            # Confirmed: the ledger holds its commitment; give it back so the fixed group can draw it.
+            subsidy = to_fen(committed_by_programme(booking_id=booking.pk).get(programme, Decimal("0")))
+            if programme in budget:
+                budget[programme] += subsidy
+        else:
+            subsidy = to_fen(request.proposed_subsidy or Decimal("0"))
+        groups.append(_group(request, programme, [(booking.base_id, scores[(request.pk, booking.base_id)], subsidy)]))
+        fixed_assignments.append(plan_format.Assignment(group_id(request.pk), base_id(booking.base_id), booking.arrival))
+        funding[group_id(request.pk)] = (programme, {base_id(booking.base_id): subsidy})
+
+    per_person_subsidy: dict[tuple, int] = {}
+    for request in to_plan:
+        ranked, request_notes = ranked_bases[request.pk]
+        request_notes = list(request_notes)
+        programme = paying_programme(programmes, request.union)
+        options = []
+        for _rank, base in ranked:
+            why = _why_base_unusable(request, base, nightly_free[base.pk])
+            if why:
+                request_notes.append(why)
+                continue
+            subsidy = 0
+            if programme is not None and cheapest_room[base.pk] is not None:
+                # The arrival only decides whether the programme's period applies.
+                in_period = programme.valid_from <= request.earliest_arrival <= programme.valid_until
+                key = (programme.pk, base.pk, request.union_id, request.nights, in_period)
+                if key not in per_person_subsidy:
+                    per_person_subsidy[key] = subsidy_per_person_fen(
+                        rules=rules[programme.pk], union=request.union, base=base, room_type=cheapest_room[base.pk],
+                        nights=request.nights, arrival=request.earliest_arrival,
+                    )
+                subsidy = request.people * per_person_subsidy[key]
+            options.append((base.pk, scores[(request.pk, base.pk)], subsidy))
+        programme_pk = programme.pk if programme else None
+        groups.append(_group(request, programme_pk, options))
+        funding[group_id(request.pk)] = (programme_pk, {base_id(pk): subsidy for pk, _, subsidy in options})
+        if request_notes:
+            notes[group_id(request.pk)] = request_notes
+
+    funds = [
+        plan_format.Fund(id=fund_id(programme.pk), name=programme.name, budget_fen=max(budget[programme.pk], 0))
+        for programme in programmes
+    ]
+    funds.append(plan_format.Fund(id=NO_FUND_ID, name="无专项经费 (no programme)", budget_fen=0))
+    instance = plan_format.Instance(
+        name=f"round-{planning_round.pk}", first_night=first, last_night=last,
+        bases=tuple(bases_out), funds=tuple(funds), groups=tuple(groups),
+    )
+    return PlanningProblem(
+        instance=instance, fixed=fixed_assignments, notes=notes, nightly_capacity=nightly_capacity, funding=funding
+    )
+
+
+def _group(request: PlanningRequest, programme_pk: int | None, options: list[tuple[int, int, int]]) -> plan_format.Group:
+    if request.booking_id and request.status in (PlanningRequest.Status.ACCEPTED, PlanningRequest.Status.PLACED):
+        earliest = latest = request.booking.arrival
+    else:
+        earliest, latest = request.earliest_arrival, request.latest_arrival
+    return plan_format.Group(
+        id=group_id(request.pk), union=f"U{request.union_id}", region=request.union.city_code,
+        size=request.people, rooms=request.rooms, nights=request.nights,
+        earliest_arrival=earliest, latest_arrival=latest,
+        fund=fund_id(programme_pk) if programme_pk else NO_FUND_ID,
+        options=tuple(plan_format.Option(base=base_id(pk), score=score, subsidy_fen=subsidy) for pk, score, subsidy in options),
+    )
+
+
+def _scores(
+    planning_round: PlanningRound,
+    requests: list[PlanningRequest],
+    ranked_bases: dict[int, tuple[list[tuple[int, Base]], list[str]]],
+    round_bases: dict[int, Base],
+    nightly_free: dict[int, dict[dt.date, NightFree]],
+) -> dict[tuple[int, int], int]:
+    """Score of every (request, base) a request prefers; see the module docstring."""
+    period_nights = (planning_round.last_night - planning_round.first_night).days + 1
+    free_share = {}
+    for pk in round_bases:
+        nominal = sum(rt.rooms * rt.beds_per_room for rt in round_bases[pk].room_types.all()) * period_nights
+        free_beds = sum(f.beds for f in nightly_free[pk].values())
+        free_share[pk] = Fraction(free_beds, nominal) if nominal else Fraction(0)
+
+    city_people: dict[str, int] = defaultdict(int)
+    for request in requests:
+        city_people[request.union.city_code] += request.people
+    mean_city_people = Fraction(sum(city_people.values()), len(city_people)) if city_people else Fraction(1)
+    protected = _min_share_protected(planning_round, requests)
+    bonus_per_person = RANK_POINTS_FIRST + PRIORITY_POINTS * MAX_PRIORITY
+
+    scores = {}
+    for request in requests:
+        ranked = list(ranked_bases[request.pk][0])
+        if request.booking_id and not any(base.pk == request.booking.base_id for _, base in ranked):
+            ranked.append((len(request.preferences), round_bases.get(request.booking.base_id) or request.booking.base))
+        for rank, base in ranked:
+            per_person = Fraction(max(RANK_POINTS_FIRST - RANK_POINTS_STEP * rank, RANK_POINTS_FLOOR))
+            per_person += PRIORITY_POINTS * request.priority
+            if base.is_rural:
+                per_person += planning_round.rural_weight
+            per_person += planning_round.off_season_weight * free_share.get(base.pk, Fraction(0))
+            score = per_person * request.people
+            if planning_round.regional_balance == PlanningRound.RegionalBalance.MAXIMIN:
+                score = score * mean_city_people / city_people[request.union.city_code]
+            if request.pk in protected:
+                score += bonus_per_person * request.people
+            scores[(request.pk, base.pk)] = int(score)  # floor: scores are whole points
+    return scores
+
+
+def _min_share_protected(planning_round: PlanningRound, requests: list[PlanningRequest]) -> set[int]:
+    """Requests that carry the minimum-share bonus: per city, by priority, until the share is covered."""
+    if planning_round.regional_balance != PlanningRound.RegionalBalance.MIN_SHARE or not planning_round.min_city_share_percent:
+        return set()
+    by_city: dict[str, list[PlanningRequest]] = defaultdict(list)
+    for request in requests:
+        by_city[request.union.city_code].append(request)
+    protected = set()
+    for city_requests in by_city.values():
+        wanted = Fraction(sum(r.people for r in city_requests) * planning_round.min_city_share_percent, 100)
+        covered = 0
+        for request in sorted(city_requests, key=lambda r: (-r.priority, r.pk)):
+            if covered >= wanted:
+                break
+            protected.add(request.pk)
+            covered += request.people
+    return protected

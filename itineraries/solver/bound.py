@@ -1,0 +1,247 @@
+"""LP relaxation of the x[group, base, arrival] model, solved by HiGHS.
+
+Its optimum bounds every plan from above, and its solution and duals steer the
+search: most LP columns come out integral, and the duals price capacity and money.
+Capacity rows that no combination of candidates could overfill are left out; they
+cannot bind, and dropping them shrinks the LP several-fold.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from .space import Space
+
+
+@dataclass
+class LPSolution:
+    value: float              # LP optimum
+    bound: int                # floor(value): scores are integers, so no plan does better
+    x: np.ndarray             # [candidate] LP value
+    group_dual: np.ndarray    # [group] price of a group's at-most-once row
+    fund_dual: np.ndarray     # [fund] price of one fen of budget
+    beds_dual: np.ndarray     # [base, day] price of one bed-night
+    rooms_dual: np.ndarray    # [base, day] price of one room-night
+    seconds: float
+    optimal: bool
+    rounds: int               # LP solves of the column generation
+    columns: int              # candidates that entered the LP
+
+
+# columns added per group and pricing round; measured on year-s1 (see README)
+COLUMNS_PER_GROUP = 3
+
+
+@dataclass
+class ColumnMatrix:
+    """The constraint matrix by columns (CSC)."""
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+
+
+@dataclass
+class RowBlock:
+    """Some `<=` rows: nonzeros (row within the block, column, coefficient) and right-hand sides."""
+    row: np.ndarray
+    col: np.ndarray
+    value: np.ndarray
+    upper: np.ndarray
+    cells: np.ndarray | None = None  # for base-night rows: the base*n_days + night of each row
+
+
+def candidate_stays(space: Space) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate, base*n_days + night) for every night of every candidate's stay."""
+    option = space.cand_option
+    group = space.opt_group[option]
+    nights = space.nights[group]
+    cand = np.repeat(np.arange(space.n_candidates), nights)
+    # position within the stay: 0..nights-1 for each repeated candidate
+    starts = np.repeat(np.cumsum(nights) - nights, nights)
+    offset = np.arange(len(cand)) - starts
+    cell = space.opt_base[option][cand] * space.n_days + space.cand_arrival[cand] + offset
+    return cand, cell
+
+
+def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: float = 600.0,
+             initial_columns: np.ndarray | None = None) -> LPSolution:
+    """LP optimum; `fixed_chosen[group]` (candidate or -1) pins bookings that must be kept.
+
+    `initial_columns` (e.g. an incumbent plan's candidates) seed the column generation.
+    If the time runs out first, `bound` is still valid (from the last prices), only weaker.
+    """
+    started = time.monotonic()
+    n_cand = space.n_candidates
+    n_groups, n_funds = space.n_groups, len(space.fund_ids)
+    n_cells = space.n_bases * space.n_days
+    option = space.cand_option
+    group = space.opt_group[option]
+    cand_ids = np.arange(n_cand)
+    cand_rep, cell = candidate_stays(space)
+
+    blocks = [
+        RowBlock(group, cand_ids, np.ones(n_cand), np.ones(n_groups)),
+        # money in yuan keeps the coefficients near the others' magnitude
+        RowBlock(space.group_fund[group], cand_ids, space.opt_subsidy[option] / 100.0, space.budget / 100.0),
+    ]
+    capacity_blocks = []
+    for cap, load in ((space.beds_cap, space.size), (space.rooms_cap, space.rooms)):
+        cell_cap = np.repeat(cap, space.n_days)
+        weight = load[group][cand_rep]
+        # a row matters only if the candidates touching it could together exceed it
+        demand = np.bincount(cell, weights=weight, minlength=n_cells)
+        capacity_blocks.append(len(blocks))
+        blocks.append(_cell_block(cell, cand_rep, weight.astype(float), cell_cap.astype(float), demand > cell_cap))
+
+    offsets = np.cumsum([0] + [len(b.upper) for b in blocks])
+    n_rows = int(offsets[-1])
+    rows = np.concatenate([b.row + offsets[i] for i, b in enumerate(blocks)])
+    cols = np.concatenate([b.col for b in blocks])
+    vals = np.concatenate([b.value for b in blocks])
+    upper = np.concatenate([b.upper for b in blocks])
+    order = np.lexsort((rows, cols))
+    col_start = np.zeros(n_cand + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=n_cand), out=col_start[1:])
+
+    cost = space.opt_score[option].astype(float)
+    col_lower = np.zeros(n_cand)
+    col_upper = np.ones(n_cand)
+    if fixed_chosen is not None:
+        pinned = fixed_chosen[group] >= 0
+        col_upper[pinned] = 0.0
+        kept = fixed_chosen[fixed_chosen >= 0]
+        col_lower[kept] = col_upper[kept] = 1.0
+    matrix = ColumnMatrix(col_start, rows[order], vals[order])
+
+    # the core class: the Python wrapper prints a banner on construction, before any option can be set
+    highs = highspy._core._Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("presolve", "off")  # warm-started re-solves gain nothing from it
+    lp = highspy.HighsLp()
+    lp.sense_ = highspy.ObjSense.kMaximize
+    highs.passModel(lp)
+    # rows enter with the first column that touches them: an untouched row has price 0 anyway
+    model_row = np.full(n_rows, -1, dtype=np.int64)
+
+    # column generation: the LP support is a few percent of the candidates, so start from
+    # some, and add the ones the current prices say are worth it until none is
+    in_model = np.zeros(n_cand, dtype=bool)
+    model_columns: list[np.ndarray] = []
+    first = _spread_columns(space)
+    if initial_columns is not None:
+        first = np.union1d(first, initial_columns)
+    first = np.union1d(first, np.flatnonzero(col_lower > 0))
+    row_dual = np.zeros(n_rows)
+    value = 0.0
+    optimal = False
+    rounds = 0
+    new_columns = first[col_upper[first] > 0]
+    while len(new_columns):
+        _add_columns(highs, matrix, new_columns, cost, col_lower, col_upper, model_row, upper)
+        in_model[new_columns] = True
+        model_columns.append(new_columns)
+        highs.setOptionValue("time_limit", max(0.1, time_limit - (time.monotonic() - started)))
+        highs.run()
+        # new columns leave the basis primal feasible: primal simplex re-solves in a few hundred steps
+        highs.setOptionValue("simplex_strategy", 4)
+        rounds += 1
+        solution = highs.getSolution()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or not solution.dual_valid:
+            break
+        value = highs.getInfo().objective_function_value
+        # maximisation with <= rows: HiGHS reports the prices as non-negative; clip round-off
+        active = model_row >= 0
+        row_dual = np.zeros(n_rows)
+        row_dual[active] = np.maximum(np.asarray(solution.row_dual)[model_row[active]], 0.0)
+        reduced = cost - np.bincount(cols, weights=vals * row_dual[rows], minlength=n_cand)
+        new_columns = _best_per_group(reduced, group, (~in_model) & (col_upper > 0), COLUMNS_PER_GROUP)
+        optimal = len(new_columns) == 0
+
+    x = np.zeros(n_cand)
+    if rounds:
+        x[np.concatenate(model_columns)] = np.asarray(highs.getSolution().col_value)
+    bound = _dual_bound(row_dual, rows, cols, vals, upper, cost, col_lower, col_upper)
+    cell_duals = []
+    for block in capacity_blocks:
+        dual = np.zeros(n_cells)
+        dual[blocks[block].cells] = row_dual[offsets[block]:offsets[block + 1]]
+        cell_duals.append(dual.reshape(space.n_bases, space.n_days))
+    return LPSolution(
+        value=value, bound=bound, x=x, rounds=rounds, columns=int(in_model.sum()),
+        group_dual=row_dual[:n_groups],
+        fund_dual=row_dual[n_groups:n_groups + n_funds] / 100.0,
+        beds_dual=cell_duals[0],
+        rooms_dual=cell_duals[1],
+        seconds=time.monotonic() - started, optimal=optimal,
+    )
+
+
+def _spread_columns(space: Space, per_option: int = 1) -> np.ndarray:
+    """A few arrivals of every option, spread over its window: a cheap first LP."""
+    counts = np.diff(space.cand_start)
+    picks = []
+    for k in range(per_option):
+        # k-th of `per_option` evenly spaced positions within each option's candidates
+        position = space.cand_start[:-1] + (counts * (2 * k + 1)) // (2 * per_option)
+        picks.append(position[counts > 0])
+    return np.unique(np.concatenate(picks))
+
+
+def _best_per_group(reduced: np.ndarray, group: np.ndarray, eligible: np.ndarray, per_group: int) -> np.ndarray:
+    """Up to `per_group` columns of each group with the most positive reduced cost."""
+    positive = np.flatnonzero(eligible & (reduced > 1e-6))
+    if len(positive) == 0:
+        return positive
+    ordered = positive[np.lexsort((-reduced[positive], group[positive]))]
+    groups = group[ordered]
+    first_of_group = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    rank = np.arange(len(ordered)) - np.repeat(first_of_group, np.diff(np.r_[first_of_group, len(ordered)]))
+    return np.sort(ordered[rank < per_group])
+
+
+def _add_columns(highs, matrix: ColumnMatrix, columns: np.ndarray, cost: np.ndarray, lower: np.ndarray,
+                 upper: np.ndarray, model_row: np.ndarray, row_upper: np.ndarray) -> None:
+    """Add `columns` to the HiGHS model, first adding the rows they touch that are not in it yet."""
+    lengths = matrix.start[columns + 1] - matrix.start[columns]
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    # positions of the columns' nonzeros in the full matrix, without a Python loop
+    nonzeros = np.repeat(matrix.start[columns] - starts, lengths) + np.arange(int(lengths.sum()))
+    index = matrix.index[nonzeros]
+    value = matrix.value[nonzeros]
+    new_rows = np.unique(index[model_row[index] < 0])
+    if len(new_rows):
+        model_row[new_rows] = highs.getNumRow() + np.arange(len(new_rows))
+        highs.addRows(len(new_rows), np.full(len(new_rows), -highspy.kHighsInf), row_upper[new_rows],
+                      0, np.zeros(len(new_rows), dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+    highs.addCols(len(columns), cost[columns], lower[columns], upper[columns], len(index),
+                  starts.astype(np.int32), model_row[index].astype(np.int32), value)
+
+
+def _dual_bound(row_dual: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, upper: np.ndarray,
+                cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray) -> int:
+    """Upper bound on every integer plan from any non-negative row prices (Lagrangian dual).
+
+    For prices y >= 0: objective <= y.b + sum over columns of max over x in [lower, upper]
+    of (cost - A'y) x. This holds whatever the LP solver's tolerances were, so the bound
+    is proved by this arithmetic, not trusted from HiGHS; with optimal duals it equals
+    the LP value up to round-off. Scores are integers, hence the floor.
+    """
+    reduced = cost - np.bincount(cols, weights=vals * row_dual[rows], minlength=len(cost))
+    best_column = np.where(reduced > 0, reduced * col_upper, reduced * col_lower)
+    value = float(row_dual @ upper) + float(best_column.sum())
+    return math.floor(value + 1e-9 * max(1.0, abs(value)))
+
+
+def _cell_block(cell: np.ndarray, cand: np.ndarray, coefficient: np.ndarray, cell_rhs: np.ndarray,
+                cell_kept: np.ndarray) -> RowBlock:
+    """Rows for the base-nights in `cell_kept` only, renumbered densely."""
+    kept_cells = np.flatnonzero(cell_kept)
+    row_of = np.full(len(cell_kept), -1)
+    row_of[kept_cells] = np.arange(len(kept_cells))
+    on_kept = row_of[cell] >= 0
+    return RowBlock(row_of[cell[on_kept]], cand[on_kept], coefficient[on_kept], cell_rhs[kept_cells], kept_cells)

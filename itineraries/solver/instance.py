@@ -1,0 +1,247 @@
+"""Typed model of the `retreat-plan/1` instance and `retreat-plan-result/1` result.
+
+Money is held as integer fen, parsed from the decimal strings exactly; dates are
+`datetime.date`. Nothing here knows about solving.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+INSTANCE_FORMAT = "retreat-plan/1"
+RESULT_FORMAT = "retreat-plan-result/1"
+
+_MONEY = re.compile(r"^(-?)(\d+)(?:\.(\d{1,2}))?$")
+
+
+class FormatError(ValueError):
+    """The JSON does not follow the exchange format."""
+
+
+def parse_money(text: str) -> int:
+    """'12600.5' -> 1260050 fen, exactly (no float on the way)."""
+    if not isinstance(text, str):
+        raise FormatError(f"money must be a decimal string, got {text!r}")
+    match = _MONEY.match(text.strip())
+    if not match:
+        raise FormatError(f"not a money amount: {text!r}")
+    sign, yuan, cents = match.groups()
+    fen = int(yuan) * 100 + int((cents or "0").ljust(2, "0"))
+    return -fen if sign else fen
+
+
+def format_money(fen: int) -> str:
+    """1260050 -> '12600.50'."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def format_yuan(fen: int) -> str:
+    """1234000 -> '¥12,340.00', for messages meant for people."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+
+
+@dataclass(frozen=True)
+class Base:
+    id: str
+    name: str
+    region: str
+    beds: int | None  # None: the base does not limit this resource
+    rooms: int | None
+    closed_nights: frozenset[date]
+    nightly_price_per_person_fen: int
+
+
+@dataclass(frozen=True)
+class Fund:
+    id: str
+    name: str
+    budget_fen: int
+
+
+@dataclass(frozen=True)
+class Option:
+    base: str
+    score: int
+    subsidy_fen: int
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    union: str
+    region: str
+    size: int
+    rooms: int
+    nights: int
+    earliest_arrival: date
+    latest_arrival: date
+    fund: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    first_night: date
+    last_night: date
+    bases: tuple[Base, ...]
+    funds: tuple[Fund, ...]
+    groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Assignment:
+    group: str
+    base: str
+    arrival: date
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    group: str
+    reason: str
+
+
+@dataclass
+class Result:
+    instance: str
+    status: str  # OPTIMAL | FEASIBLE | INFEASIBLE | UNKNOWN
+    objective: int
+    bound: int | None
+    wall_seconds: float
+    assignments: list[Assignment]
+    unplaced: list[Unplaced] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------- parsing
+
+def _date(text: Any, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"{what}: not an ISO date: {text!r}") from exc
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FormatError(f"{what}: expected an integer, got {value!r}")
+    return value
+
+
+def instance_from_dict(data: dict[str, Any]) -> Instance:
+    if data.get("format") != INSTANCE_FORMAT:
+        raise FormatError(f"format must be {INSTANCE_FORMAT!r}, got {data.get('format')!r}")
+    bases = []
+    for raw in data["bases"]:
+        capacity = raw.get("capacity", {})
+        bases.append(Base(
+            id=raw["id"], name=raw.get("name", ""), region=raw.get("region", ""),
+            beds=None if "beds" not in capacity else _int(capacity["beds"], f"base {raw['id']} beds"),
+            rooms=None if "rooms" not in capacity else _int(capacity["rooms"], f"base {raw['id']} rooms"),
+            closed_nights=frozenset(_date(d, f"base {raw['id']} closed night") for d in raw.get("closed_nights", [])),
+            nightly_price_per_person_fen=parse_money(raw.get("nightly_price_per_person", "0.00")),
+        ))
+    funds = [Fund(id=raw["id"], name=raw.get("name", ""), budget_fen=parse_money(raw["budget"]))
+             for raw in data["funds"]]
+    groups = []
+    for raw in data["groups"]:
+        gid = raw["id"]
+        options = tuple(Option(base=o["base"], score=_int(o["score"], f"group {gid} score"),
+                               subsidy_fen=parse_money(o["subsidy"])) for o in raw["options"])
+        groups.append(Group(
+            id=gid, union=raw.get("union", ""), region=raw.get("region", ""),
+            size=_int(raw["size"], f"group {gid} size"), rooms=_int(raw.get("rooms", 0), f"group {gid} rooms"),
+            nights=_int(raw["nights"], f"group {gid} nights"),
+            earliest_arrival=_date(raw["earliest_arrival"], f"group {gid} earliest_arrival"),
+            latest_arrival=_date(raw["latest_arrival"], f"group {gid} latest_arrival"),
+            fund=raw["fund"], options=options,
+        ))
+    horizon = data["horizon"]
+    return Instance(
+        name=data.get("name", ""),
+        first_night=_date(horizon["first_night"], "horizon first_night"),
+        last_night=_date(horizon["last_night"], "horizon last_night"),
+        bases=tuple(bases), funds=tuple(funds), groups=tuple(groups),
+    )
+
+
+def instance_to_dict(instance: Instance) -> dict[str, Any]:
+    def capacity(base: Base) -> dict[str, int]:
+        out = {}
+        if base.beds is not None:
+            out["beds"] = base.beds
+        if base.rooms is not None:
+            out["rooms"] = base.rooms
+        return out
+
+    return {
+        "format": INSTANCE_FORMAT,
+        "name": instance.name,
+        "horizon": {"first_night": instance.first_night.isoformat(), "last_night": instance.last_night.isoformat()},
+        "bases": [{"id": b.id, "name": b.name, "region": b.region, "capacity": capacity(b),
+                   "closed_nights": sorted(d.isoformat() for d in b.closed_nights),
+                   "nightly_price_per_person": format_money(b.nightly_price_per_person_fen)}
+                  for b in instance.bases],
+        "funds": [{"id": f.id, "name": f.name, "budget": format_money(f.budget_fen)} for f in instance.funds],
+        "groups": [{"id": g.id, "union": g.union, "region": g.region, "size": g.size, "rooms": g.rooms,
+                    "nights": g.nights, "earliest_arrival": g.earliest_arrival.isoformat(),
+                    "latest_arrival": g.latest_arrival.isoformat(), "fund": g.fund,
+                    "options": [{"base": o.base, "score": o.score, "subsidy": format_money(o.subsidy_fen)}
+                                for o in g.options]}
+                   for g in instance.groups],
+    }
+
+
+def result_from_dict(data: dict[str, Any]) -> Result:
+    if data.get("format") != RESULT_FORMAT:
+        raise FormatError(f"format must be {RESULT_FORMAT!r}, got {data.get('format')!r}")
+    return Result(
+        instance=data.get("instance", ""), status=data["status"], objective=_int(data["objective"], "objective"),
+        bound=None if data.get("bound") is None else _int(data["bound"], "bound"),
+        wall_seconds=float(data.get("wall_seconds", 0.0)),
+        assignments=[Assignment(a["group"], a["base"], _date(a["arrival"], f"arrival of {a['group']}"))
+                     for a in data.get("assignments", [])],
+        unplaced=[Unplaced(u["group"], u["reason"]) for u in data.get("unplaced", [])],
+    )
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "format": RESULT_FORMAT, "instance": result.instance, "status": result.status,
+        "objective": result.objective,
+    }
+    if result.bound is not None:
+        out["bound"] = result.bound
+    out["wall_seconds"] = round(result.wall_seconds, 3)
+    out["assignments"] = [{"group": a.group, "base": a.base, "arrival": a.arrival.isoformat()}
+                          for a in result.assignments]
+    out["unplaced"] = [{"group": u.group, "reason": u.reason} for u in result.unplaced]
+    return out
+
+
+def load_instance(path: str) -> Instance:
+    with open(path, encoding="utf-8") as handle:
+        return instance_from_dict(json.load(handle))
+
+
+def loads_instance(text: str) -> Instance:
+    return instance_from_dict(json.loads(text))
+
+
+def dumps_instance(instance: Instance) -> str:
+    return json.dumps(instance_to_dict(instance), ensure_ascii=False, indent=1)
+
+
+def loads_result(text: str) -> Result:
+    return result_from_dict(json.loads(text))
+
+
+def dumps_result(result: Result) -> str:
+    return json.dumps(result_to_dict(result), ensure_ascii=False, indent=1)

@@ -1,0 +1,100 @@
+"""Which groups an LNS step frees.
+
+A neighbourhood is a set of bases and a span of nights: every group that could
+stay at one of those bases during that span is freed (placed or not), and may
+move to any of its candidates. Two ways to pick the set:
+
+- around a group that could score more (unplaced, or not at its best option): its
+  option bases, around its window, so the step asks "can the groups competing with
+  this one be rearranged to let it in, or up?";
+- around a fund: the groups of one fund in a span, so money can move from groups
+  that score little per yuan to ones that score more.
+Size is steered by `target`, the number of groups to free.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .space import Space
+from .state import NOT_PLACED, PlanState
+
+
+# share of steps centred on a group (the rest on a fund); measured on year-s1, see README
+GROUP_SHARE = 0.8
+
+
+class NeighbourhoodPicker:
+    def __init__(self, space: Space, frozen_groups: np.ndarray, seed: int):
+        self.space = space
+        self.rng = np.random.default_rng(seed)
+        self.movable = np.ones(space.n_groups, dtype=bool)
+        self.movable[frozen_groups] = False
+        # a group with no candidate at all can never be placed: not worth a step
+        group_cands = np.diff(space.cand_start[space.opt_start])
+        self.movable &= group_cands > 0
+        option = space.cand_option
+        self.cand_group = space.opt_group[option]
+        self.cand_base = space.opt_base[option]
+        self.cand_start_day = space.cand_arrival
+        self.cand_end_day = space.cand_arrival + space.nights[self.cand_group]
+        self.best_score = np.zeros(space.n_groups, dtype=np.int64)
+        has_cands = np.diff(space.cand_start) > 0
+        np.maximum.at(self.best_score, space.opt_group[has_cands], space.opt_score[has_cands])
+        # bases each base shares groups with, to grow a base set along competing demand
+        self.group_bases = [space.opt_base[space.options_of(g).start:space.options_of(g).stop]
+                            for g in range(space.n_groups)]
+
+    def _groups_using(self, bases: np.ndarray, first_day: int, end_day: int) -> np.ndarray:
+        s = self.space
+        in_bases = np.zeros(s.n_bases, dtype=bool)
+        in_bases[bases] = True
+        mask = in_bases[self.cand_base] & (self.cand_start_day < end_day) & (self.cand_end_day > first_day)
+        groups = np.unique(self.cand_group[mask])
+        return groups[self.movable[groups]]
+
+    def around_group(self, state: PlanState, group: int, target: int) -> np.ndarray:
+        """Groups competing with `group` for its bases around its window, grown/shrunk to about `target`."""
+        s = self.space
+        bases = list(dict.fromkeys(int(b) for b in self.group_bases[group]))
+        centre_first = int(s.earliest[group])
+        centre_end = int(s.latest[group] + s.nights[group])
+        margin = 0
+        freed = self._groups_using(np.array(bases), centre_first - margin, centre_end + margin)
+        # grow: widen the span first, then add bases of the freed groups
+        for _ in range(8):
+            if len(freed) >= target:
+                break
+            margin += 7
+            if self.rng.random() < 0.5:
+                extra = self.group_bases[int(self.rng.choice(freed))]
+                bases.extend(int(b) for b in extra if int(b) not in bases)
+            freed = self._groups_using(np.array(bases), centre_first - margin, centre_end + margin)
+        if len(freed) > target:
+            # keep the groups whose windows lie nearest the seed's; random among equals
+            gap = np.maximum(0, np.maximum(s.earliest[freed] - centre_end,
+                                           centre_first - (s.latest[freed] + s.nights[freed])))
+            nearest = np.lexsort((self.rng.random(len(freed)), gap))[:target]
+            freed = np.union1d(freed[nearest], [group])
+        return freed
+
+    def around_fund(self, state: PlanState, fund: int, target: int) -> np.ndarray:
+        s = self.space
+        members = np.flatnonzero((s.group_fund == fund) & self.movable)
+        if len(members) <= target:
+            return members
+        start = int(self.rng.choice(members))
+        span_order = np.argsort(np.abs(s.earliest[members] - s.earliest[start]), kind="stable")
+        return np.sort(members[span_order[:target]])
+
+    def pick(self, state: PlanState, target: int) -> tuple[str, np.ndarray]:
+        """Mostly around a group that could score more (unplaced, or below its best option);
+        sometimes around a fund."""
+        s = self.space
+        placed = state.chosen != NOT_PLACED
+        current = np.where(placed, s.opt_score[s.cand_option[np.where(placed, state.chosen, 0)]], 0)
+        improvable = np.flatnonzero(self.movable & (current < self.best_score))
+        if len(improvable) and self.rng.random() < GROUP_SHARE:
+            group = int(self.rng.choice(improvable))
+            return "group", self.around_group(state, group, target)
+        fund = int(self.rng.integers(len(s.fund_ids)))
+        return "fund", self.around_fund(state, fund, target)

@@ -1,0 +1,85 @@
+"""Mutable plan: which candidate each group holds and what that uses, kept in step."""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .space import Space
+
+NOT_PLACED = -1
+
+
+class PlanState:
+    def __init__(self, space: Space):
+        self.space = space
+        self.beds_used = np.zeros((space.n_bases, space.n_days), dtype=np.int64)
+        self.rooms_used = np.zeros((space.n_bases, space.n_days), dtype=np.int64)
+        self.drawn = np.zeros(len(space.fund_ids), dtype=np.int64)
+        self.chosen = np.full(space.n_groups, NOT_PLACED, dtype=np.int64)
+        self.objective = 0
+
+    def copy(self) -> "PlanState":
+        other = PlanState.__new__(PlanState)
+        other.space = self.space
+        other.beds_used = self.beds_used.copy()
+        other.rooms_used = self.rooms_used.copy()
+        other.drawn = self.drawn.copy()
+        other.chosen = self.chosen.copy()
+        other.objective = self.objective
+        return other
+
+    def _stay(self, cand: int) -> tuple[int, int, int, int, int]:
+        s = self.space
+        option = int(s.cand_option[cand])
+        group = int(s.opt_group[option])
+        return option, group, int(s.opt_base[option]), int(s.cand_arrival[cand]), int(s.nights[group])
+
+    def fits(self, cand: int) -> bool:
+        s = self.space
+        option, group, base, arrival, nights = self._stay(cand)
+        fund = s.group_fund[group]
+        if self.drawn[fund] + s.opt_subsidy[option] > s.budget[fund]:
+            return False
+        stay = slice(arrival, arrival + nights)
+        return (self.beds_used[base, stay].max() + s.size[group] <= s.beds_cap[base]
+                and self.rooms_used[base, stay].max() + s.rooms[group] <= s.rooms_cap[base])
+
+    def open_arrivals(self, option: int) -> np.ndarray:
+        """Candidates of `option` whose stay has room for the group now (budget not checked)."""
+        s = self.space
+        group = int(s.opt_group[option])
+        base = int(s.opt_base[option])
+        nights = int(s.nights[group])
+        cands = np.arange(s.cand_start[option], s.cand_start[option + 1])
+        if len(cands) == 0:
+            return cands
+        arrivals = s.cand_arrival[cands]
+        beds_peak = sliding_window_view(self.beds_used[base], nights).max(axis=1)[arrivals]
+        rooms_peak = sliding_window_view(self.rooms_used[base], nights).max(axis=1)[arrivals]
+        ok = (beds_peak + s.size[group] <= s.beds_cap[base]) & (rooms_peak + s.rooms[group] <= s.rooms_cap[base])
+        return cands[ok]
+
+    def place(self, cand: int) -> None:
+        s = self.space
+        option, group, base, arrival, nights = self._stay(cand)
+        assert self.chosen[group] == NOT_PLACED, "group already placed"
+        self.beds_used[base, arrival:arrival + nights] += s.size[group]
+        self.rooms_used[base, arrival:arrival + nights] += s.rooms[group]
+        self.drawn[s.group_fund[group]] += s.opt_subsidy[option]
+        self.chosen[group] = cand
+        self.objective += int(s.opt_score[option])
+
+    def remove(self, group: int) -> None:
+        cand = int(self.chosen[group])
+        if cand == NOT_PLACED:
+            return
+        s = self.space
+        option, _, base, arrival, nights = self._stay(cand)
+        self.beds_used[base, arrival:arrival + nights] -= s.size[group]
+        self.rooms_used[base, arrival:arrival + nights] -= s.rooms[group]
+        self.drawn[s.group_fund[group]] -= s.opt_subsidy[option]
+        self.chosen[group] = NOT_PLACED
+        self.objective -= int(s.opt_score[option])
+
+    def placed_candidates(self) -> list[int]:
+        return [int(c) for c in self.chosen if c != NOT_PLACED]

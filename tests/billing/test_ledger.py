@@ -1,0 +1,123 @@
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from billing import services
+from billing.ledger import reconcile
+from billing.models import FundingAllocation, FundProgramme, LedgerEntry
+from groups.models import BookingLine
+from retreat.errors import Conflict
+from tests.billing.conftest import NOW, make_booking
+
+
+def balances(*programmes):
+    return [FundProgramme.objects.values_list("committed", "spent", "available").get(pk=p.pk) for p in programmes]
+
+
+@pytest.mark.django_db
+def test_commit_writes_one_entry_per_paying_programme_and_moves_balances(world, booking):
+    funding = services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+
+    assert funding.split["total_fen"] == 1_140_000
+    assert funding.split["programmes_fen"] == 900_000  # 9 members × (¥400 flat + ¥600 city)
+    assert funding.split["own_payment_fen"] == 114_000  # the family member
+    assert {(e.programme.name, e.kind, e.committed_delta) for e in funding.entries} == {
+        ("省总疗休养定额补助", "commitment", Decimal("3600.00")),
+        ("东莞市职工疗休养专项经费", "commitment", Decimal("5400.00")),
+    }
+    assert balances(world["province_flat"], world["dongguan_cover"]) == [
+        (Decimal("3600.00"), Decimal("0.00"), Decimal("96400.00")),
+        (Decimal("5400.00"), Decimal("0.00"), Decimal("44600.00")),
+    ]
+    assert FundingAllocation.objects.filter(booking=booking).count() == 18
+    assert reconcile() == []
+
+
+@pytest.mark.django_db
+def test_commit_twice_changes_nothing(world, booking):
+    services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    again = services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    assert again.entries == []
+    assert LedgerEntry.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_overdraw_is_refused_naming_the_programme_and_the_shortfall(world, booking):
+    FundProgramme.objects.filter(pk=world["dongguan_cover"].pk).update(budget=Decimal("5000.00"), available=Decimal("5000.00"))
+
+    with pytest.raises(Conflict) as refused:
+        services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+
+    assert "东莞市职工疗休养专项经费" in refused.value.message
+    assert refused.value.detail["shortfall"] == "¥400.00"
+    assert LedgerEntry.objects.count() == 0
+    assert balances(world["province_flat"])[0][2] == Decimal("100000.00")
+
+
+@pytest.mark.django_db
+def test_release_gives_everything_back(world, booking):
+    services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    entries = services.funding_release_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+
+    assert sorted(e.committed_delta for e in entries) == [Decimal("-5400.00"), Decimal("-3600.00")]
+    assert balances(world["province_flat"], world["dongguan_cover"]) == [
+        (Decimal("0.00"), Decimal("0.00"), Decimal("100000.00")),
+        (Decimal("0.00"), Decimal("0.00"), Decimal("50000.00")),
+    ]
+    assert not FundingAllocation.objects.exists()
+    assert services.funding_release_for_booking(booking=booking, actor=world["organiser"], now=NOW) == []
+
+
+@pytest.mark.django_db
+def test_partial_cancellation_adjusts_the_commitment_down(world, booking):
+    services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    booking.people = 6
+    booking.save(update_fields=["people"])
+    BookingLine.objects.filter(booking=booking).update(people=6, rooms=3)
+
+    funding = services.funding_adjust_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+
+    assert {e.kind for e in funding.entries} == {"adjustment"}
+    assert balances(world["province_flat"], world["dongguan_cover"]) == [
+        (Decimal("2400.00"), Decimal("0.00"), Decimal("97600.00")),
+        (Decimal("3600.00"), Decimal("0.00"), Decimal("46400.00")),
+    ]
+    assert services.funding_adjust_for_booking(booking=booking, actor=world["organiser"], now=NOW).entries == []
+    assert reconcile() == []
+
+
+@pytest.mark.django_db
+def test_yearly_cap_counts_the_same_person_across_batches(world, union_tree, users, booking):
+    FundProgramme.objects.filter(pk=world["dongguan_cover"].pk).update(cap_per_person_year=Decimal("1000.00"))
+    services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    second = make_booking(union=union_tree["factory"], base=world["base"], room_type=world["room_type"], user=users["factory_organiser"], people=10, family=1)
+
+    funding = services.funding_commit_for_booking(booking=second, actor=world["organiser"], now=NOW)
+
+    dongguan = str(world["dongguan_cover"].pk)
+    member = funding.split["participants"][0]
+    assert member["shares"][dongguan] == 40_000  # ¥1,000 a year, ¥600 already committed
+    province = str(world["province_flat"].pk)
+    assert member["shares"][province] == 0  # the flat subsidy is once a year
+
+
+@pytest.mark.django_db
+def test_reconcile_command_passes_then_reports_a_corrupted_balance(world, booking):
+    services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    out = StringIO()
+    call_command("reconcile_ledger", stdout=out)
+    assert "一致" in out.getvalue()
+
+    with connection.cursor() as cursor:  # a consistent row that no longer matches its entries
+        cursor.execute(
+            "UPDATE billing_fundprogramme SET committed = committed - 1, available = available + 1 WHERE id = %s",
+            [world["dongguan_cover"].pk],
+        )
+    err = StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("reconcile_ledger", stdout=StringIO(), stderr=err)
+    assert failed.value.returncode == 1  # the exit code of `manage.py reconcile_ledger`
+    assert "东莞市职工疗休养专项经费" in err.getvalue() and "committed" in err.getvalue()

@@ -1,0 +1,64 @@
+"""Twenty confirmations race for one programme on PostgreSQL: exactly the affordable ones win."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from billing import services
+from billing.ledger import reconcile
+from billing.models import FundProgramme, LedgerEntry
+from groups.access import actor_of
+from retreat.errors import Conflict
+from tests.billing.conftest import NOW, make_booking, make_programme
+from tests.factories import BaseFactory, RoomTypeFactory
+
+THREADS = 20
+AFFORDABLE = 7
+PER_BOOKING = Decimal("880.00")  # 2 members × (1 night × ¥260 + 2 days × ¥90)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_confirmations_never_overdraw(union_tree, users):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    base = BaseFactory(operator=union_tree["operator"])
+    room_type = RoomTypeFactory(base=base, price_per_night=Decimal("260.00"), meals_per_day=Decimal("90.00"))
+    budget = PER_BOOKING * AFFORDABLE + Decimal("500.00")
+    programme = make_programme(union=union_tree["dongguan"], user=users["dongguan_fund"], name="东莞市疗休养专项经费", budget=str(budget))
+    bookings = [
+        make_booking(union=union_tree["factory"], base=base, room_type=room_type, user=users["factory_organiser"], people=2, nights=1)
+        for _ in range(THREADS)
+    ]
+    actor = actor_of(users["factory_organiser"])
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def confirm(booking):
+        try:
+            barrier.wait()
+            with transaction.atomic():  # the booking-confirm transaction the hook runs in
+                services.funding_commit_for_booking(booking=booking, actor=actor, now=NOW)
+            result = "ok"
+        except Conflict as refused:
+            result = refused.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=confirm, args=(booking,)) for booking in bookings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes.count("ok") == AFFORDABLE, outcomes
+    assert outcomes.count("programme_overdrawn") == THREADS - AFFORDABLE, outcomes
+    programme = FundProgramme.objects.get(pk=programme.pk)
+    assert programme.available == Decimal("500.00") >= 0
+    assert programme.committed == sum(LedgerEntry.objects.filter(programme=programme).values_list("committed_delta", flat=True))
+    assert programme.available == programme.budget - programme.committed - programme.spent
+    assert reconcile() == []

@@ -1,0 +1,79 @@
+import pytest
+
+from billing import services
+from billing.models import Settlement
+from groups.models import Membership
+from tests.billing.conftest import NOW, check_in_all
+from tests.factories import member
+
+
+@pytest.fixture
+def committed(world, booking):
+    services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    return booking
+
+
+@pytest.mark.django_db
+def test_programme_pages_show_balances_and_a_usage_chart(world, committed, users, client_for, union_tree):
+    client = client_for(users["dongguan_fund"])
+    listing = client.get("/billing/").content.decode()
+    assert "东莞市职工疗休养专项经费" in listing and "¥44600.00" in listing and "省总疗休养定额补助" not in listing
+    detail = client.get(f"/billing/programmes/{world['dongguan_cover'].pk}/").content.decode()
+    assert "<svg" in detail and "<polyline" in detail and "确认承诺" in detail and "结算审核" in detail  # nav link
+    outsider = member(organisation=union_tree["shenzhen"], role=Membership.Role.FUND_MANAGER)
+    assert client_for(outsider).get(f"/billing/programmes/{world['dongguan_cover'].pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_operator_submits_from_the_check_ins_and_the_fund_manager_approves(world, committed, users, client_for):
+    check_in_all(committed, user=users["operator"], except_names=("张伟",))
+    operator = client_for(users["operator"])
+    form = operator.get(f"/billing/bookings/{committed.pk}/settle/").content.decode()
+    assert form.count('checked>') == 9
+    data = {f"arrived-{p.pk}": "1" for p in committed.batch.participants.exclude(name="张伟")}
+    data |= {f"nights-{p.pk}": "3" for p in committed.batch.participants.all()}
+    data |= {"extra-name": ["大巴接送", ""], "extra-amount": ["800", ""], "extra-basis": ["per_booking", "per_booking"]}
+    response = operator.post(f"/billing/bookings/{committed.pk}/settle/", data)
+    settlement = Settlement.objects.get()
+    assert response.status_code == 302 and settlement.arrived_count == 9 and str(settlement.total_cost) == "11060.00"
+    assert client_for(users["other_operator"]).get(f"/billing/bookings/{committed.pk}/settle/").status_code == 404
+
+    fund = client_for(users["dongguan_fund"])
+    queue = fund.get("/billing/settlements/").content.decode()
+    assert settlement.number in queue
+    page = fund.get(f"/billing/settlements/{settlement.pk}/").content.decode()
+    assert "批准" in page and "每人每天上限" in page and "张伟" in page
+    fund.post(f"/billing/settlements/{settlement.pk}/", {"action": "approve"})
+    assert Settlement.objects.get().status == "approved"
+    pdf = fund.get(f"/billing/settlements/{settlement.pk}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_rejecting_without_a_reason_shows_the_error_and_changes_nothing(world, committed, users, client_for):
+    arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in committed.batch.participants.all()]
+    settlement = services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals, extras=[], now=NOW)
+    fund = client_for(users["dongguan_fund"])
+    page = fund.post(f"/billing/settlements/{settlement.pk}/", {"action": "reject", "reason": " "}, follow=True).content.decode()
+    assert "退回原因" in page and Settlement.objects.get().status == "submitted"
+
+
+@pytest.mark.django_db
+def test_organiser_sees_the_cost_split_before_confirming(world, booking, users, client_for):
+    page = client_for(users["factory_organiser"]).get(f"/billing/bookings/{booking.pk}/cost-split/").content.decode()
+    assert "费用分担预估" in page and "¥11,400.00" in page and "家属自费" in page
+    partial = client_for(users["factory_organiser"]).get(f"/billing/bookings/{booking.pk}/cost-split/?partial=1").content.decode()
+    assert "<html" not in partial and "省总疗休养定额补助" in partial
+    assert client_for(users["shenzhen_organiser"]).get(f"/billing/bookings/{booking.pk}/cost-split/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_statement_page_links_downloads(world, committed, users, client_for):
+    arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in committed.batch.participants.all()]
+    services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals, extras=[], now=NOW)
+    fund = client_for(users["dongguan_fund"])
+    page = fund.get("/billing/statements/?month=2026-11").content.decode()
+    assert "河源万绿湖温泉疗休养基地" in page and "export.xlsx" in page
+    assert fund.get("/billing/statements/export.xlsx?month=2026-11")["Content-Type"].startswith("application/vnd.openxml")
+    assert fund.get(f"/billing/statements/bases/{world['base'].pk}.pdf?month=2026-11").content.startswith(b"%PDF")
+    assert fund.get("/billing/statements/?month=bad").status_code == 200  # falls back with a message

@@ -1,0 +1,219 @@
+"""Solving a round: determinism, reasons, re-planning, and the run's life (progress, cancel, dead runs)."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.utils import timezone
+
+from billing.models import FundProgramme
+from groups.models import Booking
+from itineraries import planning, planning_problem
+from itineraries.models import PlanningRequest, PlanningRound, SolveRun
+from retreat.errors import Conflict
+from tests.itineraries.planning.conftest import FIRST_NIGHT, NOW, make_batch, submit
+
+
+def _solve(planning_round, admin, *, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = planning.solve_start(actor=admin, round_id=planning_round.pk, now=timezone.now())
+    run.refresh_from_db()
+    planning_round.refresh_from_db()
+    return run
+
+
+@pytest.fixture
+def crowded(world, open_round, union_tree, users, organiser, sz_organiser):
+    """Five groups after 河源 (20 beds) in the same week; 韶关 is everyone's second choice."""
+    requests = []
+    for index, (union, actor, people) in enumerate(
+        [("factory", organiser, 12), ("factory", organiser, 10), ("sz_enterprise", sz_organiser, 8),
+         ("sz_enterprise", sz_organiser, 6), ("factory", organiser, 16)]
+    ):
+        user = users["factory_organiser"] if union == "factory" else users["shenzhen_organiser"]
+        batch = make_batch(union=union_tree[union], user=user, title=f"批次{index}", people=people)
+        requests.append(submit(
+            actor=actor, planning_round=open_round, batch=batch, people=people, rooms=people // 2,
+            earliest=FIRST_NIGHT, latest=FIRST_NIGHT + dt.timedelta(days=2),
+            preferences=[{"base": world["heyuan"].pk}, {"base": world["shaoguan"].pk}],
+        ))
+    return requests
+
+
+def test_solve_places_and_explains_in_words(crowded, open_round, admin, django_capture_on_commit_callbacks):
+    run = _solve(open_round, admin, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+
+    assert run.status == SolveRun.Status.FINISHED
+    assert open_round.status == PlanningRound.Status.PROPOSED
+    assert run.result["format"] == "retreat-plan-result/1"
+    assert run.best_objective == run.result["objective"] > 0
+    assert run.instance["format"] == "retreat-plan/1"
+    statuses = {r.pk: r.status for r in PlanningRequest.objects.filter(round=open_round)}
+    assert set(statuses.values()) <= {PlanningRequest.Status.PLACED, PlanningRequest.Status.UNPLACED}
+    for request in PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.UNPLACED):
+        assert request.reason and "基地" in request.reason
+        assert "B" + str(request.round.bases.first().pk) not in request.reason  # names, not ids
+    placed = PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.PLACED)
+    assert sum(r.people for r in placed) <= 40  # two bases of 20 beds, all in one week
+
+
+def test_same_seed_same_plan(crowded, open_round, admin, django_capture_on_commit_callbacks):
+    first = _solve(open_round, admin, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    second = _solve(open_round, admin, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+
+    assert first.pk != second.pk
+    assert first.result["assignments"] == second.result["assignments"]
+    assert first.result["objective"] == second.result["objective"]
+
+
+def test_unplaced_reasons_name_the_constraint(world, open_round, union_tree, users, organiser, admin,
+                                             django_capture_on_commit_callbacks):
+    too_big = make_batch(union=union_tree["factory"], user=users["factory_organiser"], title="大团", people=30)
+    accessible = make_batch(union=union_tree["factory"], user=users["factory_organiser"], title="无障碍团", people=4)
+    costly = make_batch(union=union_tree["factory"], user=users["factory_organiser"], title="经费团", people=4)
+    big = submit(actor=organiser, planning_round=open_round, batch=too_big, people=30, rooms=15,
+                 preferences=[{"base": world["heyuan"].pk}])
+    needs = submit(actor=organiser, planning_round=open_round, batch=accessible, people=4, rooms=2, accessible_rooms=2,
+                   preferences=[{"base": world["qingyuan"].pk}])
+    money = submit(actor=organiser, planning_round=open_round, batch=costly, people=4, rooms=2,
+                   preferences=[{"base": world["shaoguan"].pk}])
+    FundProgramme.objects.filter(pk=world["programme"].pk).update(committed="99000.00", available="1000.00")
+
+    _solve(open_round, admin, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+
+    big.refresh_from_db(), needs.refresh_from_db(), money.refresh_from_db()
+    assert big.status == needs.status == money.status == PlanningRequest.Status.UNPLACED
+    assert "只有 20 张空床，该批次需 30 张" in big.reason
+    assert "无障碍房" in needs.reason
+    assert "仅余 ¥1,000.00" in money.reason and "东莞市职工疗休养专项资金" in money.reason
+
+
+def test_replan_keeps_accepted_places_and_fills_what_declines_freed(
+    world, open_round, union_tree, users, organiser, admin, django_capture_on_commit_callbacks
+):
+    batches = [make_batch(union=union_tree["factory"], user=users["factory_organiser"], title=f"团{i}", people=10)
+               for i in range(3)]
+    requests = [submit(actor=organiser, planning_round=open_round, batch=batch, people=10, rooms=5,
+                       earliest=FIRST_NIGHT, latest=FIRST_NIGHT, preferences=[{"base": world["heyuan"].pk}])
+                for batch in batches]
+    _solve(open_round, admin, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    placed = [r for r in requests if PlanningRequest.objects.get(pk=r.pk).status == PlanningRequest.Status.PLACED]
+    waiting = next(r for r in requests if r not in placed)
+    assert len(placed) == 2  # 20 beds: two of the three
+    planning.round_publish(actor=admin, round_id=open_round.pk, now=timezone.now())
+    accepted, declined = placed
+    planning.request_accept(actor=organiser, request_id=accepted.pk, now=timezone.now())
+    planning.request_decline(actor=organiser, request_id=declined.pk, now=timezone.now())
+
+    run = _solve(open_round, admin, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+
+    assert {"group": planning_problem.group_id(accepted.pk), "base": planning_problem.base_id(world["heyuan"].pk),
+            "arrival": FIRST_NIGHT.isoformat()} in run.instance["fixed"]
+    # The accepted group's commitment (¥100 × 10 people × 4 days) is given back to the fund and drawn by it again.
+    assert FundProgramme.objects.get(pk=world["programme"].pk).committed == 4000
+    (fund,) = [f for f in run.instance["funds"] if f["id"] == planning_problem.fund_id(world["programme"].pk)]
+    assert fund["budget"] == "100000.00"
+    (fixed_group,) = [g for g in run.instance["groups"] if g["id"] == planning_problem.group_id(accepted.pk)]
+    assert fixed_group["options"][0]["subsidy"] == "4000.00"
+    accepted.refresh_from_db(), declined.refresh_from_db(), waiting.refresh_from_db()
+    assert accepted.status == PlanningRequest.Status.ACCEPTED
+    assert accepted.booking.status == Booking.Status.CONFIRMED
+    assert declined.status == PlanningRequest.Status.DECLINED
+    assert (waiting.status, waiting.proposed_base) == (PlanningRequest.Status.PLACED, world["heyuan"])
+    held = planning.round_publish(actor=admin, round_id=open_round.pk, now=timezone.now())
+    assert [booking.planning_request.pk for booking in held] == [waiting.pk]
+
+
+def test_a_second_solve_is_refused_while_one_runs(crowded, open_round, admin):
+    planning.solve_start(actor=admin, round_id=open_round.pk, now=NOW)  # queued; on_commit never fires here
+
+    with pytest.raises(Conflict) as refused:
+        planning.solve_start(actor=admin, round_id=open_round.pk, now=NOW)
+
+    assert refused.value.code == "solve_running"
+
+
+def test_a_dead_run_does_not_block_and_leaves_the_round_as_it_was(crowded, open_round, admin):
+    dead = planning.solve_start(actor=admin, round_id=open_round.pk, now=NOW)
+    SolveRun.objects.filter(pk=dead.pk).update(status=SolveRun.Status.RUNNING, heartbeat_at=NOW)
+
+    later = NOW + planning.STALE_AFTER + dt.timedelta(seconds=1)
+    again = planning.solve_start(actor=admin, round_id=open_round.pk, now=later)
+
+    dead.refresh_from_db()
+    assert dead.status == SolveRun.Status.FAILED and "失联" in dead.error
+    assert again.status == SolveRun.Status.QUEUED
+    planning.solve_cancel(actor=admin, round_id=open_round.pk, now=later)
+    open_round.refresh_from_db()
+    assert open_round.status == PlanningRound.Status.OPEN
+    assert not PlanningRequest.objects.filter(round=open_round).exclude(status=PlanningRequest.Status.SUBMITTED).exists()
+
+
+def test_a_redelivered_run_is_abandoned_not_solved_twice(crowded, open_round, admin):
+    run = planning.solve_start(actor=admin, round_id=open_round.pk, now=NOW)
+    SolveRun.objects.filter(pk=run.pk).update(status=SolveRun.Status.RUNNING, heartbeat_at=NOW)
+
+    again = planning.solve_run_execute(run_id=run.pk, now=NOW)
+
+    assert again.status == SolveRun.Status.FAILED
+    open_round.refresh_from_db()
+    assert open_round.status == PlanningRound.Status.OPEN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_saves_progress_while_running_and_the_plan_at_the_end(crowded, open_round, admin, monkeypatch):
+    monkeypatch.setattr(planning, "HEARTBEAT_SECONDS", 0.05)
+    real_solve = planning.solve_problem
+    seen = []
+
+    def slow_solve(problem, **kwargs):
+        result = real_solve(problem, **kwargs)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # let the monitor write what the solver reported
+            run = SolveRun.objects.filter(round=open_round).first()
+            if run.best_objective is not None:
+                seen.append((run.status, run.best_objective, run.heartbeat_at))
+                break
+            time.sleep(0.05)
+        return result
+
+    monkeypatch.setattr(planning, "solve_problem", slow_solve)
+    run = planning.solve_start(actor=admin, round_id=open_round.pk, now=timezone.now())  # eager task on commit
+
+    run.refresh_from_db()
+    assert seen and seen[0][0] == SolveRun.Status.RUNNING and seen[0][1] > 0
+    assert run.status == SolveRun.Status.FINISHED
+    assert run.best_objective == run.result["objective"] >= seen[0][1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_stops_the_solve_and_keeps_the_best_plan(crowded, open_round, admin, monkeypatch):
+    monkeypatch.setattr(planning, "HEARTBEAT_SECONDS", 0.05)
+    open_round.time_limit_seconds = 600
+    open_round.save()
+    real_solve = planning.solve_problem
+    asked = {}
+
+    def solve_until_cancelled(problem, *, should_stop, **kwargs):
+        # The admin presses cancel while the search runs; the search then notices through should_stop.
+        planning.solve_cancel(actor=admin, round_id=open_round.pk, now=timezone.now())
+        deadline = time.monotonic() + 5
+        while not should_stop() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        asked["stopped"] = should_stop()
+        return real_solve(problem, should_stop=should_stop, **kwargs)
+
+    monkeypatch.setattr(planning, "solve_problem", solve_until_cancelled)
+    started = time.monotonic()
+    run = planning.solve_start(actor=admin, round_id=open_round.pk, now=timezone.now())
+
+    run.refresh_from_db()
+    open_round.refresh_from_db()
+    assert asked["stopped"] is True
+    assert time.monotonic() - started < 60
+    assert run.status == SolveRun.Status.CANCELLED
+    assert run.result["assignments"]  # the plan found before the stop (first come, first served at least)
+    assert open_round.status == PlanningRound.Status.PROPOSED
+    assert PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.PLACED).exists()
+
+

@@ -1,0 +1,146 @@
+import numpy as np
+import pytest
+
+from itineraries.solver import engine
+from itineraries.solver.bound import solve_lp
+from itineraries.solver.checker import check_plan, check_result
+from itineraries.solver.engine import FixedAssignmentError, fcfs_result, solve
+from itineraries.solver.instance import load_instance
+from itineraries.solver.space import compile_space
+
+from .tiny import assignment, brute_force_optimum, random_instance
+
+SMALL = "/work/shared/instances/small-s4.json"
+YEAR = "/work/shared/instances/year-s1.json"
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_instance(SMALL)
+
+
+@pytest.fixture(scope="module")
+def year():
+    return load_instance(YEAR)
+
+
+def test_fcfs_reproduces_the_reference_figures(small, year):
+    assert fcfs_result(small).objective == 36_141
+    result = fcfs_result(year)
+    assert result.objective == 7_909_513
+    assert check_result(year, result) == []
+
+
+def test_lp_bound_on_small(small):
+    lp = solve_lp(compile_space(small))
+    assert lp.optimal
+    assert lp.value == pytest.approx(41_004.667, abs=1e-2)
+    assert lp.bound == 41_004  # scores are integers: floor of the LP value
+
+
+def test_small_s4_is_solved_to_proven_optimality(small):
+    result = solve(small, time_limit=20, workers=2, seed=0)
+    assert check_result(small, result) == []
+    assert result.status == "OPTIMAL"
+    assert result.objective == 36_141
+    assert result.bound == 36_141
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_tiny_random_instances_match_brute_force(seed):
+    inst = random_instance(seed)
+    result = solve(inst, time_limit=10, workers=2, seed=0)
+    assert check_result(inst, result) == []
+    assert result.status == "OPTIMAL"
+    assert result.objective == brute_force_optimum(inst)
+    lp = solve_lp(compile_space(inst))
+    assert lp.bound >= result.objective
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_thirty_group_instances_are_proved_optimal(seed):
+    inst = random_instance(100 + seed, n_groups=30, n_bases=4, days=20)
+    result = solve(inst, time_limit=20, workers=2, seed=0)
+    assert check_result(inst, result) == []
+    assert result.status == "OPTIMAL"
+    assert result.bound == result.objective
+
+
+@pytest.fixture(scope="module")
+def medium_lns():
+    """A 400-group instance of the benchmark family, solved by LNS (the whole-model shortcut off)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gen_instance", "/work/shared/tools/gen_instance.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    from itineraries.solver.instance import instance_from_dict
+    return instance_from_dict(gen.generate(7, 400, 20, "autumn-crunch", "medium-s7"))
+
+
+def _solve_lns(inst, **kwargs):
+    saved = engine.WHOLE_MODEL_MAX_CANDIDATES
+    engine.WHOLE_MODEL_MAX_CANDIDATES = 0
+    try:
+        return solve(inst, **kwargs)
+    finally:
+        engine.WHOLE_MODEL_MAX_CANDIDATES = saved
+
+
+def test_lns_plans_are_valid_and_beat_fcfs(medium_lns):
+    result = _solve_lns(medium_lns, time_limit=60, workers=2, seed=1, max_steps=15)
+    assert check_result(medium_lns, result) == []
+    assert result.objective >= fcfs_result(medium_lns).objective
+    assert result.bound is not None and result.bound >= result.objective
+
+
+def test_fixed_seed_and_step_budget_is_deterministic(medium_lns):
+    first = _solve_lns(medium_lns, time_limit=60, workers=2, seed=3, max_steps=6)
+    second = _solve_lns(medium_lns, time_limit=60, workers=2, seed=3, max_steps=6)
+    assert first.assignments == second.assignments
+    assert first.objective == second.objective
+
+
+def test_fixed_assignments_are_kept(small):
+    free = solve(small, time_limit=10, workers=2, seed=0)
+    # pin a group the optimum leaves out, somewhere it fits on its own, and one placed group elsewhere
+    space = compile_space(small)
+    placed = {a.group for a in free.assignments}
+    pins = []
+    for g in range(space.n_groups):
+        gid = space.group_ids[g]
+        cands = list(space.candidates_of_group(g))
+        if gid not in placed and cands and check_plan(small, [space.assignment(cands[-1])]) == []:
+            pins.append(space.assignment(cands[-1]))
+            break
+    alternative = next(space.assignment(c) for placed_one in free.assignments
+                       for c in space.candidates_of_group(space.group_of[placed_one.group])
+                       if space.assignment(c) != placed_one and check_plan(small, pins + [space.assignment(c)]) == [])
+    pins.append(alternative)
+    result = solve(small, time_limit=10, workers=2, seed=0, fixed=pins)
+    assert check_result(small, result) == []
+    for pin in pins:
+        assert pin in result.assignments
+    assert result.objective <= free.objective
+
+
+def test_infeasible_fixed_assignments_are_refused(small):
+    g = small.groups[0]
+    with pytest.raises(FixedAssignmentError, match="outside its window"):
+        solve(small, time_limit=5, fixed=[assignment(g.id, g.options[0].base, 0)])
+
+
+def test_should_stop_still_returns_a_valid_plan(small):
+    calls = []
+    result = solve(small, time_limit=10, should_stop=lambda: True,
+                   progress=lambda *figures: calls.append(figures))
+    assert check_result(small, result) == []
+    assert result.objective >= 36_141 - 1  # FCFS happens to be optimal here
+    assert calls and calls[0][0] == 36_141
+
+
+def test_progress_reports_bound_and_gap(small):
+    calls = []
+    solve(small, time_limit=10, progress=lambda *figures: calls.append(figures))
+    objective, bound, gap, elapsed = calls[-1]
+    assert objective == 36_141 and bound == 36_141 and gap == 0 and elapsed >= 0
+    assert all(np.isfinite(c[3]) for c in calls)
