@@ -163,7 +163,7 @@ def bench_month(world: World, count: int, group: int, redis_url: str) -> dict:
         redis.Redis.from_url(redis_url).delete("billing")
         time.sleep(3)  # let the worker boot before the clock starts
         started = time.monotonic()
-        Celery("bench", broker=redis_url).send_task("billing.tasks.render_month_batch", args=[batch.pk], queue="billing")
+        Celery("bench", broker=redis_url, set_as_current=False).send_task("billing.tasks.render_month_batch", args=[batch.pk], queue="billing")
         while True:
             batch.refresh_from_db()
             if batch.status in (MonthBatch.Status.DONE, MonthBatch.Status.FAILED):

@@ -8,6 +8,6 @@ bash scripts/install.sh
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/retreat}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
 export PLAYWRIGHT_BROWSERS_PATH=0
-.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+DATABASE_URL=sqlite:///:memory: .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 .venv/bin/python manage.py compilemessages --ignore=.venv >/dev/null
 exec .venv/bin/python -m pytest "$@"

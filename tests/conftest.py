@@ -3,6 +3,8 @@ tests (solver, funding arithmetic) also run with ``-p no:django``."""
 
 import pytest
 
+pytest_plugins = ["tests.browser.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def test_settings(request, settings):

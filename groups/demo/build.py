@@ -53,7 +53,7 @@ Role = Membership.Role
 class Config:
     seed: int = 2025
     bases: int = DEFAULT_BASES  # certified bases; a few applied / suspended / revoked ones come on top
-    nights: int = 365  # nights of inventory from the first of the current month
+    nights: int = 365  # nights of inventory from the first of the current month (the previous month comes too)
     routes: int | None = None  # None: 30 at the default scale, proportionally fewer for fewer bases
     today: dt.date | None = None  # None: timezone.localdate()
 
@@ -574,11 +574,13 @@ def _chunks(rows: Iterable, size: int) -> Iterator[list]:
 
 
 def build_inventory(demo: Demo) -> int:
-    """Nightly inventory for every room type of every base not revoked, from the first of this month."""
+    """Nightly inventory for every room type of every base not revoked: ``nights`` nights from the first of
+    this month, plus the whole previous month so that the stays already over (checked in, settled) have nights."""
     rng = demo.rng("inventory")
-    first = demo.inventory_first = demo.today.replace(day=1)
-    nights = demo.config.nights
-    last = demo.inventory_last = first + dt.timedelta(days=nights - 1)
+    this_month = demo.today.replace(day=1)
+    first = demo.inventory_first = (this_month - dt.timedelta(days=1)).replace(day=1)
+    last = demo.inventory_last = this_month + dt.timedelta(days=demo.config.nights - 1)
+    nights = (last - first).days + 1
     festival = spring_festival_closure(first, last)
 
     plans = []  # (room type, closed nights, reduced nights → rooms)

@@ -5,12 +5,11 @@ import pytest
 from billing import services
 from billing.models import Settlement
 from tests.billing.conftest import NOW
-from tests.browser.conftest import browser, log_in, page  # noqa: F401  (the shared browser fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_fund_manager_approves_a_settlement_and_downloads_the_pdf(page, log_in, world, booking, users):  # noqa: F811
+def test_fund_manager_approves_a_settlement_and_downloads_the_pdf(page, log_in, world, booking, users):
     services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
     arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in booking.batch.participants.exclude(name="张伟")]
     settlement = services.settlement_submit(actor=world["operator"], booking_id=booking.pk, arrivals=arrivals, extras=[], now=NOW)

@@ -37,7 +37,7 @@ def send_month_batch(batch_id: int) -> None:
     import redis
 
     redis.Redis.from_url(REDIS_URL).delete("billing")  # no stale messages from earlier runs
-    Celery("dispatch", broker=REDIS_URL).send_task("billing.tasks.render_month_batch", args=[batch_id], queue="billing")
+    Celery("dispatch", broker=REDIS_URL, set_as_current=False).send_task("billing.tasks.render_month_batch", args=[batch_id], queue="billing")
 
 
 @pytest.mark.worker

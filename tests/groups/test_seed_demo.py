@@ -130,12 +130,15 @@ def test_the_dataset_keeps_the_domain_rules():
         assert base.certification_events.filter(action="certify", actor=admin).exists()
     assert any(base.city_code == "441600" for base in certified)
 
-    # Inventory: every night from the first of the month, for every room type of a base not revoked.
-    first = today.replace(day=1)
+    # Inventory: every night from the first of last month to 60 nights from the first of this month,
+    # for every room type of a base not revoked.
+    this_month = today.replace(day=1)
+    first = (this_month - dt.timedelta(days=1)).replace(day=1)
+    last = this_month + dt.timedelta(days=59)
     for room_type in RoomType.objects.exclude(base__status=Base.Status.REVOKED):
-        assert room_type.nights.count() == 60, room_type
+        assert room_type.nights.count() == (last - first).days + 1, room_type
     assert NightInventory.objects.order_by("night").first().night == first
-    assert NightInventory.objects.order_by("night").last().night == first + dt.timedelta(days=59)
+    assert NightInventory.objects.order_by("night").last().night == last
     # Held and booked only by the demo's bookings (groups/demo/activity.py), exactly.
     assert_inventory_matches_lines()
 

@@ -81,7 +81,7 @@ def test_killing_the_worker_mid_solve_leaves_the_round_as_it_was(union_tree, use
     planning_round = _big_round(admin=admin, union_tree=union_tree, users=users)
     broker = redis.Redis.from_url(BROKER)
     broker.flushdb()
-    client = Celery(broker=BROKER)
+    client = Celery(broker=BROKER, set_as_current=False)
     monkeypatch.setattr(planning, "_enqueue_solve",
                         lambda run_id: client.send_task("itineraries.tasks.solve_round", args=[run_id]))
     env = {**os.environ, "REDIS_URL": BROKER, "DATABASE_URL": _test_database_url(), "DJANGO_SETTINGS_MODULE": "retreat.settings"}
