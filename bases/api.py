@@ -1,6 +1,5 @@
 """The bases API, mounted at /api/v1/bases: thin endpoints over bases.selectors and bases.services."""
 
-import datetime as dt
 from dataclasses import asdict
 
 from django.utils import timezone
@@ -18,6 +17,7 @@ from bases.schemas import (
     BasePatch,
     CapacityIn,
     CertificationEventOut,
+    CertificationQueueIn,
     CertifyIn,
     DepartureIn,
     DepartureOut,
@@ -106,11 +106,13 @@ def base_create(request, payload: BaseIn):
 
 @router.get("/certification-queue", response={200: list[BaseOut], **ERRORS})
 @paginate(BoundedPagination)
-def certification_queue(request, expiring_within_days: int = Query(60, ge=0, le=365)):
-    """Applications, suspensions and certificates running out, in the administrator's region."""
-    return selectors.certification_queue(
-        actor=actor_of(request.user), today=timezone.localdate(), expiring_within_days=expiring_within_days
+def certification_queue(request, filters: Query[CertificationQueueIn]):
+    """Applications, suspensions and certificates running out, in the administrator's region; filtered like the directory."""
+    data = filters.dict()
+    queue = selectors.certification_queue(
+        actor=actor_of(request.user), today=timezone.localdate(), expiring_within_days=data.pop("expiring_within_days")
     )
+    return apply_filter(BaseFilter, data, queue)
 
 
 @router.get("/{int:base_id}", response={200: BaseOut, **ERRORS})
@@ -203,7 +205,7 @@ def room_type_delete(request, base_id: int, room_type_id: int):
 @router.get("/{int:base_id}/inventory", response={200: InventoryMonthOut, **ERRORS})
 def inventory_month(request, base_id: int, params: Query[MonthIn]):
     """Every room type's nights of one month: capacity, held, booked and free rooms and beds."""
-    month = dt.date.fromisoformat(f"{params.month}-01")
+    month = selectors.parse_month(params.month, today=timezone.localdate())
     room_types = selectors.inventory_month(actor=actor_of(request.user), base_id=base_id, month=month)
     return {
         "base_id": base_id,

@@ -5,6 +5,7 @@ filter can never widen what someone sees.
 """
 
 import django_filters
+from django import forms
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,18 @@ class BaseFilter(django_filters.FilterSet):
         return queryset.filter(region_q(value))
 
 
+class RouteFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("departing_from"), data.get("departing_until")
+        if first and last and first > last:
+            raise forms.ValidationError(
+                "出发日期范围的起点 %(first)s 晚于终点 %(last)s (departing_from is after departing_until)",
+                params={"first": first, "last": last}, code="date_range",
+            )
+        return data
+
+
 class RouteFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(method="filter_region", label=_("地区代码"))
     theme = django_filters.ModelChoiceFilter(
@@ -55,6 +68,7 @@ class RouteFilter(django_filters.FilterSet):
     class Meta:
         model = Route
         fields = ["region", "theme", "operator_id", "q"]
+        form = RouteFilterForm
 
     def filter_region(self, queryset, name, value):
         q = region_q(value, city_field="route_days__night_base__city_code", county_field="route_days__night_base__county_code")

@@ -12,6 +12,7 @@ from bases.selectors import MAX_STAY_NIGHTS
 from bases.services import BASE_FIELDS, ROOM_TYPE_FIELDS, RouteDaySpec, RouteItemSpec
 
 DATE = forms.DateInput(attrs={"type": "date"})
+MAX_ROOMS = 10000  # as in the API's schemas
 
 
 class BaseForm(forms.ModelForm):
@@ -46,11 +47,11 @@ class NightRangeForm(forms.Form):
 
 
 class OpenSeasonForm(NightRangeForm):
-    rooms = forms.IntegerField(label=_("每晚房间数"), min_value=0, required=False, help_text=_("留空则按房型房间数"))
+    rooms = forms.IntegerField(label=_("每晚房间数"), min_value=0, max_value=MAX_ROOMS, required=False, help_text=_("留空则按房型房间数"))
 
 
 class CapacityForm(NightRangeForm):
-    rooms = forms.IntegerField(label=_("每晚房间数"), min_value=0)
+    rooms = forms.IntegerField(label=_("每晚房间数"), min_value=0, max_value=MAX_ROOMS)
 
 
 # operation name -> (form, label)

@@ -3,11 +3,33 @@
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 13, "decimal_places": 2}
+
+
+def cancellation_policy_problems(policy) -> list[str]:
+    """What is wrong with a policy like ``[[30, 0], [7, 20], [0, 50]]``: each rule is
+    [days before arrival ≥ 0, fee percent 0–100], at most one rule per number of days."""
+    if not isinstance(policy, list):
+        return ["退订规则须为 [[提前天数, 收费百分比], ...] 的列表 (the policy must be a list of [days before arrival, fee percent])"]
+    problems, seen = [], set()
+    for index, rule in enumerate(policy, start=1):
+        if not (isinstance(rule, (list, tuple)) and len(rule) == 2 and all(type(v) is int for v in rule)):
+            problems.append(f"第 {index} 条规则须为两个整数 [提前天数, 收费百分比] (rule {index} must be two whole numbers): {rule}")
+            continue
+        days, percent = rule
+        if days < 0:
+            problems.append(f"第 {index} 条规则的提前天数不能为负数 (rule {index}: days before arrival cannot be negative): {days}")
+        if not 0 <= percent <= 100:
+            problems.append(f"第 {index} 条规则的收费百分比须在 0 到 100 之间 (rule {index}: fee percent must be 0..100): {percent}")
+        if days in seen:
+            problems.append(f"第 {index} 条规则的提前天数与前面的规则重复 (rule {index} repeats {days} days before arrival)")
+        seen.add(days)
+    return problems
 
 
 class Theme(models.Model):
@@ -92,6 +114,11 @@ class Base(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        problems = cancellation_policy_problems(self.cancellation_policy)
+        if problems:
+            raise ValidationError({"cancellation_policy": problems})
 
     def is_bookable_on(self, first_night: dt.date, last_night: dt.date) -> bool:
         """Only a base with a certification valid for every night can be booked or planned."""

@@ -96,6 +96,16 @@ class BaseFilterIn(Schema):
     max_price: Decimal | None = Field(None, ge=0, description="per person per night")
 
 
+class CertificationQueueIn(Schema):
+    expiring_within_days: int = Field(60, ge=0, le=365, description="also certificates that run out within this many days")
+    region: str | None = Field(None, pattern=DIVISION_CODE, description="a city (4419 00) or county code")
+    kind: Base.Kind | None = None
+    theme: str | None = None
+    status: Base.Status | None = None
+    level: Base.Level | None = None
+    q: str | None = Field(None, max_length=60)
+
+
 # --- certification ----------------------------------------------------------------------
 
 

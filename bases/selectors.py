@@ -135,6 +135,34 @@ class RoomTypeMonth:
     nights: list[NightCell] = field(default_factory=list)
 
 
+# The calendar shows months from this one up to the month of the inventory horizon.
+EARLIEST_MONTH = dt.date(2000, 1, 1)
+
+
+def latest_month(today: dt.date) -> dt.date:
+    return (today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)).replace(day=1)
+
+
+def parse_month(value: str | None, *, today: dt.date) -> dt.date:
+    """The first day of a ``YYYY-MM`` month the calendar can show; a clear 422 otherwise."""
+    try:
+        month = dt.date.fromisoformat(f"{value}-01") if value and len(value) == 7 else None
+    except ValueError:
+        month = None
+    if month is None:
+        raise ValidationFailed(
+            f"月份格式应为 YYYY-MM (month must be YYYY-MM): {value}", detail={"month": value}
+        )
+    latest = latest_month(today)
+    if not EARLIEST_MONTH <= month <= latest:
+        raise ValidationFailed(
+            f"月份须在 {EARLIEST_MONTH:%Y-%m} 至 {latest:%Y-%m} 之间 (month must be between "
+            f"{EARLIEST_MONTH:%Y-%m} and {latest:%Y-%m}, the inventory horizon): {value}",
+            detail={"month": value, "earliest": f"{EARLIEST_MONTH:%Y-%m}", "latest": f"{latest:%Y-%m}"},
+        )
+    return month
+
+
 def month_days(month: dt.date) -> list[dt.date]:
     first = month.replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
@@ -199,7 +227,8 @@ MAX_STAY_NIGHTS = 30
 CENT = Decimal("0.01")
 
 
-def check_stay(*, first_night: dt.date, nights: int, people: int, rooms: int) -> None:
+def check_stay(*, first_night: dt.date, nights: int, people: int, rooms: int, today: dt.date | None = None) -> None:
+    """A stay that can be searched: 1..30 nights from today up to the inventory horizon, for at least one person and room."""
     problems = {}
     if not 1 <= nights <= MAX_STAY_NIGHTS:
         problems["nights"] = f"晚数须在 1 到 {MAX_STAY_NIGHTS} 之间 (nights must be 1..{MAX_STAY_NIGHTS}): {nights}"
@@ -209,10 +238,20 @@ def check_stay(*, first_night: dt.date, nights: int, people: int, rooms: int) ->
         problems["rooms"] = f"房间数须至少为 1 (rooms must be at least 1): {rooms}"
     if problems:
         raise ValidationFailed("; ".join(problems.values()), detail=problems)
-    if first_night > timezone.localdate() + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS):
+    today = today or timezone.localdate()
+    horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
+    if first_night < today:
         raise ValidationFailed(
-            f"入住日期超出可预订范围 (first night beyond the {settings.INVENTORY_HORIZON_DAYS}-day horizon): {first_night}",
-            detail={"first_night": str(first_night)},
+            f"入住日期 {first_night} 早于今天 {today} (first night is in the past)",
+            detail={"first_night": first_night.isoformat(), "today": today.isoformat()},
+        )
+    if first_night > horizon - dt.timedelta(days=nights - 1):
+        last_night = first_night + dt.timedelta(days=nights - 1) if first_night <= horizon else None
+        raise ValidationFailed(
+            f"入住日期超出可预订范围（最后一晚须不晚于 {horizon}）(the stay must end by the "
+            f"{settings.INVENTORY_HORIZON_DAYS}-day horizon, {horizon}): {first_night} + {nights}",
+            detail={"first_night": first_night.isoformat(), "last_night": last_night and last_night.isoformat(),
+                    "horizon": horizon.isoformat()},
         )
 
 
@@ -231,6 +270,7 @@ def available_bases(
     rooms: int,
     bases: QuerySet[Base] | None = None,
     max_price: Decimal | None = None,
+    today: dt.date | None = None,
 ) -> list[BaseAvailability]:
     """Bases that can take ``people`` in ``rooms`` for every night of the stay.
 
@@ -239,7 +279,7 @@ def available_bases(
     matching bases, one their theme slugs. ``bases`` narrows the candidates (directory
     filters); ``max_price`` leaves out room types dearer per person per night.
     """
-    check_stay(first_night=first_night, nights=nights, people=people, rooms=rooms)
+    check_stay(first_night=first_night, nights=nights, people=people, rooms=rooms, today=today)
     last_night = first_night + dt.timedelta(days=nights - 1)
     candidates = (bases if bases is not None else visible_bases(actor)).filter(
         status=Base.Status.CERTIFIED, valid_from__lte=first_night, valid_until__gte=last_night

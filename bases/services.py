@@ -317,14 +317,33 @@ def room_type_create(*, actor: Actor, base_id: int, **fields) -> RoomType:
     return room_type
 
 
-@transaction.atomic
-def room_type_update(*, actor: Actor, base_id: int, room_type_id: int, **changes) -> RoomType:
-    room_type = managed_room_type_get(actor=actor, base_id=base_id, room_type_id=room_type_id)
-    for name, value in changes.items():
-        if name in ROOM_TYPE_FIELDS:
-            setattr(room_type, name, value)
-    _full_clean(room_type)
-    room_type.save()
+def room_type_update(*, actor: Actor, base_id: int, room_type_id: int, today: dt.date | None = None, **changes) -> RoomType:
+    """Change a room type; fewer beds per room is refused while any night from today on holds more people than that leaves."""
+    today = today or timezone.localdate()
+    with locked_transaction():
+        room_type = managed_room_type_get(actor=actor, base_id=base_id, room_type_id=room_type_id)
+        beds_before = room_type.beds_per_room
+        for name, value in changes.items():
+            if name in ROOM_TYPE_FIELDS:
+                setattr(room_type, name, value)
+        _full_clean(room_type)
+        if room_type.beds_per_room < beds_before:
+            RoomType.objects.select_for_update().filter(pk=room_type.pk).first()
+            rows = (
+                NightInventory.objects.select_for_update()
+                .filter(room_type=room_type, night__gte=today)
+                .filter(Q(people_held__gt=0) | Q(people_booked__gt=0))
+                .order_by("pk")
+            )
+            # The people of each night must still fit in the rooms they hold or booked.
+            shortfalls = [
+                Shortfall(row.night, row.rooms_taken, row.rooms, row.people_held + row.people_booked,
+                          row.rooms_taken * room_type.beds_per_room)
+                for row in rows
+                if row.people_held + row.people_booked > row.rooms_taken * room_type.beds_per_room
+            ]
+            _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what="减少床位")
+        room_type.save()
     return room_type
 
 

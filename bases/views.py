@@ -152,9 +152,10 @@ def base_edit_page(request, base_id: int):
 
 
 def _month_of(value: str | None, today: dt.date) -> dt.date:
+    """The asked-for month, or this month when the value is missing, malformed or outside what the calendar shows."""
     try:
-        return dt.date.fromisoformat(f"{value}-01")
-    except (TypeError, ValueError):
+        return selectors.parse_month(value, today=today)
+    except ApplicationError:
         return today.replace(day=1)
 
 
@@ -317,9 +318,13 @@ def route_directory(request):
     window = {"first": today}
     if search.is_bound and search.is_valid():
         arguments = search.filter_arguments(today=today)
-        routes = apply_filter(RouteFilter, arguments, routes)
-        window = {"first": arguments["departing_from"] or today, "last": arguments["departing_until"],
-                  "seats": arguments["seats"] or 1}
+        try:
+            routes = apply_filter(RouteFilter, arguments, routes)
+        except ApplicationError as error:  # e.g. departures until a day before today, which the search starts from
+            search.add_error(None, error.message)
+        else:
+            window = {"first": arguments["departing_from"] or today, "last": arguments["departing_until"],
+                      "seats": arguments["seats"] or 1}
     page = Paginator(_with_nights_and_departures(routes), ROUTE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

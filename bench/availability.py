@@ -36,6 +36,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from bases.filters import BaseFilter, apply_filter  # noqa: E402
 from bases.models import Base, NightInventory, Theme  # noqa: E402
@@ -114,7 +115,8 @@ def main() -> None:
     certified = Base.objects.filter(status=Base.Status.CERTIFIED)
     cities = sorted(set(certified.values_list("city_code", flat=True)))
     themes = list(Theme.objects.values_list("slug", flat=True))
-    first_day = NightInventory.objects.order_by("night").values_list("night", flat=True).first()
+    # Stays start today at the earliest: the search refuses nights in the past.
+    first_day = max(NightInventory.objects.order_by("night").values_list("night", flat=True).first(), timezone.localdate())
     rng = random.Random(options.seed)
     requests = [random_request(rng, first_day=first_day, cities=cities, themes=themes) for _ in range(WARM_UP + options.requests)]
 

@@ -132,11 +132,14 @@ def bench_single(world: World, people: int) -> dict:
 
     settlement = world.approved_settlement(people, ARRIVAL)
     documents.settlement_pdf(settlement=settlement)  # warm up: fonts, Pango
-    started = time.monotonic()
-    pdf = documents.settlement_pdf(settlement=settlement)
-    seconds = time.monotonic() - started
+    runs = []
+    for _ in range(3):  # the machine is shared: keep the best of three, and the CPU time, which load disturbs less
+        started, cpu_started = time.monotonic(), time.process_time()
+        pdf = documents.settlement_pdf(settlement=settlement)
+        runs.append((time.monotonic() - started, time.process_time() - cpu_started))
+    seconds, cpu = min(runs)
     pages = pdf_pages(pdf)
-    return {"people": people, "seconds": seconds, "pages": pages, "pages_per_second": pages / seconds, "bytes": len(pdf)}
+    return {"people": people, "seconds": seconds, "cpu": cpu, "pages": pages, "pages_per_second": pages / seconds, "bytes": len(pdf)}
 
 
 def bench_month(world: World, count: int, group: int, redis_url: str) -> dict:
@@ -173,6 +176,10 @@ def bench_month(world: World, count: int, group: int, redis_url: str) -> dict:
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+    import resource
+
+    worker_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = worker_cpu.ru_utime + worker_cpu.ru_stime  # includes the worker's boot (~2 s) and pdfinfo runs so far
     if batch.status != MonthBatch.Status.DONE:
         raise SystemExit(f"month batch failed: {batch.error}\n{(media / 'worker.log').read_text()[-2000:]}")
     archive = zipfile.ZipFile(io.BytesIO((media / batch.archive.name).read_bytes()))
@@ -181,6 +188,7 @@ def bench_month(world: World, count: int, group: int, redis_url: str) -> dict:
     return {
         "settlements": count, "group": group, "files": len(pages), "seconds": seconds, "pages": sum(pages.values()),
         "settlement_pages": settlement_pages, "seconds_per_pdf": seconds / len(pages), "pages_per_second": sum(pages.values()) / seconds,
+        "worker_cpu": worker_cpu,
     }
 
 
@@ -211,12 +219,13 @@ def main() -> None:
         f"Command: `DATABASE_URL={os.environ['DATABASE_URL']} .venv/bin/python bench/settlement.py "
         f"--people {args.people} --settlements {args.settlements} --group {args.group}`",
         "",
-        "| measurement | seconds | PDFs | pages | seconds per PDF | pages per second |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| one settlement, {single['people']} people (warm, in-process) | {single['seconds']:.2f} | 1 | {single['pages']} | "
-        f"{single['seconds']:.2f} | {single['pages_per_second']:.1f} |",
+        "| measurement | seconds | CPU seconds | PDFs | pages | seconds per PDF | pages per second |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| one settlement, {single['people']} people (warm, in-process, best of 3) | {single['seconds']:.2f} | {single['cpu']:.2f} | 1 | "
+        f"{single['pages']} | {single['seconds']:.2f} | {single['pages_per_second']:.1f} |",
         f"| month batch: {month['settlements']} settlements × {month['group']} people + statements, real worker on Redis "
-        f"| {month['seconds']:.1f} | {month['files']} | {month['pages']} | {month['seconds_per_pdf']:.2f} | {month['pages_per_second']:.1f} |",
+        f"| {month['seconds']:.1f} | {month['worker_cpu']:.1f} | {month['files']} | {month['pages']} | {month['seconds_per_pdf']:.2f} "
+        f"| {month['pages_per_second']:.1f} |",
         "",
         f"The 300-person PDF is {single['bytes'] / 1024:.0f} KiB. The month batch time runs from sending the task to the zip "
         f"being saved (worker already booted) and includes {month['files'] - month['settlements']} month statements; "

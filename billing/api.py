@@ -8,6 +8,8 @@ from ninja.pagination import paginate
 from billing import documents, selectors, services
 from billing.schemas import (
     ArrivalRowOut,
+    FundingPolicyIn,
+    FundingPolicyOut,
     LedgerEntryOut,
     LedgerFilter,
     MonthBatchOut,
@@ -92,6 +94,19 @@ def programme_statement(request, programme_id: int, month: str):
 @paginate(BoundedPagination)
 def ledger_entry_list(request, filters: Query[LedgerFilter]):
     return selectors.ledger_entry_list(actor=actor_of(request.user), **filters.dict())
+
+
+@router.get("/unions/{union_id}/funding-policy", response={200: FundingPolicyOut, **ERRORS})
+def funding_policy_detail(request, union_id: int):
+    """A union's spending standard per person per day: above it a member pays the difference."""
+    return selectors.funding_policy_get(actor=actor_of(request.user), union_id=union_id)
+
+
+@router.put("/unions/{union_id}/funding-policy", response={200: FundingPolicyOut, **ERRORS})
+def funding_policy_update(request, union_id: int, payload: FundingPolicyIn):
+    actor = actor_of(request.user)
+    services.funding_policy_set(actor=actor, union_id=union_id, cost_standard_per_person_day=payload.cost_standard_per_person_day)
+    return selectors.funding_policy_get(actor=actor, union_id=union_id)
 
 
 # ---------------------------------------------------------------- bookings

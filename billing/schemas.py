@@ -86,6 +86,20 @@ class ProgrammeOut(Schema):
         return sorted(programme.fully_funded_unions.values_list("pk", flat=True))
 
 
+class FundingPolicyIn(Schema):
+    """None removes the union's own standard (the nearest one up the tree then applies)."""
+
+    cost_standard_per_person_day: Money | None
+
+
+class FundingPolicyOut(Schema):
+    union_id: int = Field(..., alias="union.pk")
+    union_name: str = Field(..., alias="union.name")
+    cost_standard_per_person_day: Decimal | None
+    effective_cost_standard_per_person_day: Decimal | None
+    effective_from_union_id: int | None
+
+
 class UsagePointOut(Schema):
     day: dt.date
     committed: Decimal

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from bases.models import Base
 from billing import inputs, ledger
 from billing.funding import compute_split
-from billing.models import FundProgramme, LedgerEntry, MonthBatch, Settlement
+from billing.models import FundProgramme, LedgerEntry, MonthBatch, Settlement, UnionFundingPolicy
 from billing.splits import split_as_json
 from groups.access import Actor, Role, union_subtree_q
 from groups.models import Booking, CheckIn, Organisation
@@ -50,6 +50,29 @@ def union_for_programmes(*, actor: Actor, union_id: int) -> Organisation:
     if union is None:
         raise NotFound("工会不存在 (union not found)", detail={"union_id": union_id})
     return union
+
+
+@dataclass(frozen=True, kw_only=True)
+class FundingPolicyView:
+    """A union's own spending standard and the one that applies to its bookings (the nearest up the tree)."""
+
+    union: Organisation
+    cost_standard_per_person_day: Decimal | None
+    effective_cost_standard_per_person_day: Decimal | None
+    effective_from_union_id: int | None
+
+
+def funding_policy_get(*, actor: Actor, union_id: int) -> FundingPolicyView:
+    union = union_for_programmes(actor=actor, union_id=union_id)
+    ancestry = union.ancestor_ids()
+    policies = dict(UnionFundingPolicy.objects.filter(union_id__in=ancestry).values_list("union_id", "cost_standard_per_person_day"))
+    nearest = next((pk for pk in reversed(ancestry) if pk in policies), None)
+    return FundingPolicyView(
+        union=union,
+        cost_standard_per_person_day=policies.get(union.pk),
+        effective_cost_standard_per_person_day=policies.get(nearest) if nearest else None,
+        effective_from_union_id=nearest,
+    )
 
 
 def ledger_entry_list(
@@ -162,6 +185,21 @@ def settlement_prefill(*, actor: Actor, booking_id: int) -> list[ArrivalRow]:
         )
         for participant in booking.batch.participants.order_by("pk")
     ]
+
+
+SETTLEABLE_STATUSES = (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.COMPLETED)
+
+
+def bookings_to_settle(*, actor: Actor, today: dt.date) -> QuerySet[Booking]:
+    """An operator's stays that began and still need actuals: no settlement yet, or one sent back."""
+    if not actor.is_operator:
+        return Booking.objects.none()
+    return (
+        Booking.objects.filter(base__operator=actor.organisation, status__in=SETTLEABLE_STATUSES, arrival__lte=today)
+        .filter(Q(settlement__isnull=True) | Q(settlement__status=Settlement.Status.REJECTED))
+        .select_related("union", "base", "settlement")
+        .order_by("arrival", "pk")
+    )
 
 
 # ---------------------------------------------------------------- settlements

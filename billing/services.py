@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
@@ -33,6 +34,7 @@ from billing.models import (
     SettlementEvent,
     SettlementExtra,
     SettlementShare,
+    UnionFundingPolicy,
 )
 from billing.splits import split_as_json
 from groups.access import Actor, Role, actor_of
@@ -160,6 +162,31 @@ def _fully_funded_unions(*, programme: FundProgramme, union_ids: Sequence[int]) 
     return unions
 
 
+def funding_policy_set(*, actor: Actor, union_id: int, cost_standard_per_person_day: Decimal | None) -> UnionFundingPolicy | None:
+    """Set a union's spending standard per person per day (above it members pay); None removes it.
+
+    It applies to the union's bookings and those of unions below it without a standard of
+    their own, from the next commitment or settlement on; what was committed stays.
+    """
+    actor.require(Role.FUND_MANAGER, Role.ADMINISTRATOR)
+    union = selectors.union_for_programmes(actor=actor, union_id=union_id)
+    with transaction.atomic():
+        if cost_standard_per_person_day is None:
+            UnionFundingPolicy.objects.filter(union=union).delete()
+            return None
+        policy = UnionFundingPolicy.objects.select_for_update().filter(union=union).first() or UnionFundingPolicy(union=union)
+        policy.cost_standard_per_person_day = cost_standard_per_person_day
+        try:
+            policy.full_clean()
+        except DjangoValidationError as error:
+            raise ValidationFailed(
+                "费用标准须为非负金额，最多两位小数 (the standard must be a non-negative amount with at most 2 decimals)",
+                detail=error.message_dict,
+            ) from None
+        policy.save()
+    return policy
+
+
 # ---------------------------------------------------------------- booking hooks
 
 
@@ -218,6 +245,10 @@ def funding_release_for_booking(*, booking: Booking, actor: Actor, now: dt.datet
 
 def _commit_split(*, booking: Booking, actor: Actor, now: dt.datetime, kind: str, key: str) -> BookingFunding:
     with locked_transaction():
+        # Posted before (a retried confirmation, or planning confirming what the booking
+        # service already committed): change nothing, even if balances or other
+        # bookings' caps moved since, so the ledger and the allocations stay as they were.
+        replay = LedgerEntry.objects.filter(booking=booking, idempotency_key__startswith=f"{key}:").exists()
         committed = ledger.committed_by_programme(booking_id=booking.pk)
         candidate_ids = set(inputs.programmes_for_booking(booking).values_list("pk", flat=True)) | set(committed)
         programmes = ledger.lock_programmes(candidate_ids)
@@ -232,6 +263,8 @@ def _commit_split(*, booking: Booking, actor: Actor, now: dt.datetime, kind: str
                 own_commitments=committed,
             ),
         )
+        if replay:
+            return BookingFunding(split=split_as_json(split=split, people=people, programmes=programmes), entries=[])
         for outcome in split.programmes:
             if outcome.balance_shortfall_fen:
                 programme = programmes[int(outcome.programme_id)]
@@ -347,6 +380,7 @@ def settlement_submit(
         settlement.decided_by = None
         settlement.decided_at = None
         settlement.reject_reason = ""
+        _require_storable(split.total_cost_fen)
         settlement.full_clean(exclude=["booking"])
         settlement.save()
         _store_actuals(settlement=settlement, booking=booking, split=stored, extras=extras)
@@ -378,11 +412,28 @@ def _validate_arrivals(*, booking: Booking, arrivals: Sequence[ArrivalActual]) -
     return {arrival.participant_id: arrival.nights for arrival in arrivals}
 
 
+# The largest amount a MONEY column holds (13 digits, 2 of them decimals).
+MAX_AMOUNT = Decimal("99999999999.99")
+
+
+def _require_storable(total_fen: int) -> None:
+    if total_fen > to_fen(MAX_AMOUNT):
+        raise ValidationFailed(
+            f"结算总额 {fen_to_decimal(total_fen)} 超出可记录的上限 {MAX_AMOUNT} (settlement total exceeds {MAX_AMOUNT})",
+            code="amount_too_large",
+            detail={"total": str(fen_to_decimal(total_fen)), "max": str(MAX_AMOUNT)},
+        )
+
+
 def _validate_extras(extras: Sequence[ExtraActual]) -> None:
     for index, extra in enumerate(extras):
         if not extra.name.strip() or len(extra.name) > 60:
             raise ValidationFailed(f"附加项目 {index + 1} 的名称须为 1–60 个字符 (extra name 1–60 chars)", detail={"extras": index})
-        if extra.amount < 0 or extra.amount != extra.amount.quantize(Decimal("0.01")):
+        if not isinstance(extra.amount, Decimal) or not extra.amount.is_finite() or not 0 <= extra.amount <= MAX_AMOUNT:
+            raise ValidationFailed(
+                f"附加项目「{extra.name}」金额须在 0 至 {MAX_AMOUNT} 之间 (amount must be 0..{MAX_AMOUNT})", detail={"extras": index}
+            )
+        if extra.amount != extra.amount.quantize(Decimal("0.01")):
             raise ValidationFailed(
                 f"附加项目「{extra.name}」金额须为非负且最多两位小数 (amount must be ≥ 0 with at most 2 decimals)",
                 detail={"extras": index},
@@ -422,11 +473,19 @@ def _store_actuals(*, settlement: Settlement, booking: Booking, split: dict[str,
 def settlement_approve(*, actor: Actor, settlement_id: int, now: dt.datetime) -> Settlement:
     """Turn the booking's commitments into spend, release the rest, and freeze the settlement."""
     actor.require(Role.FUND_MANAGER)
-    selectors.settlement_for_decision(actor=actor, settlement_id=settlement_id)
+    undecided = selectors.settlement_for_decision(actor=actor, settlement_id=settlement_id)
     with locked_transaction():
-        settlement = Settlement.objects.select_for_update().select_related("booking").get(pk=settlement_id)
+        # The booking first (the order the booking services lock in), so a cancellation
+        # racing this approval waits or is seen.
+        booking = Booking.objects.select_for_update().get(pk=undecided.booking_id)
+        settlement = Settlement.objects.select_for_update().get(pk=settlement_id)
         _require_undecided(settlement)
-        booking = settlement.booking
+        if booking.status not in SETTLEABLE:
+            raise Conflict(
+                f"预订 {booking.reference} 状态为「{booking.get_status_display()}」，结算单不能批准 (booking is {booking.status})",
+                code="not_settleable",
+                detail={"booking_status": booking.status},
+            )
         shares = {share.programme_id: share.amount for share in settlement.shares.all()}
         committed = ledger.committed_by_programme(booking_id=booking.pk)
         programmes = ledger.lock_programmes(set(shares) | set(committed))

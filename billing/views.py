@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import charts, documents, selectors, services
@@ -19,7 +20,12 @@ from retreat.errors import ApplicationError, NotFound
 
 
 def billing_page(view):
-    """Signed in, acting as someone; a missing or foreign object is a plain 404."""
+    """Signed in, acting as someone; a missing or foreign object is a plain 404.
+
+    Any other domain error (a bad month, a role that may not do this, a booking
+    that cannot be priced) is a page with its message and the error's 4xx status,
+    never a 500.
+    """
 
     @login_required
     @wraps(view)
@@ -28,6 +34,8 @@ def billing_page(view):
             return view(request, actor_of(request.user), *args, **kwargs)
         except NotFound as error:
             raise Http404(error.message) from error
+        except ApplicationError as error:
+            return render(request, "billing/refused.html", {"error": error}, status=error.status)
 
     return wrapper
 
@@ -72,7 +80,12 @@ def settlement_queue(request, actor):
     return render(
         request,
         "billing/settlement_queue.html",
-        {"settlements": selectors.settlement_list(actor=actor, status=status or None)[:200], "status": status, "statuses": Settlement.Status.choices},
+        {
+            "settlements": selectors.settlement_list(actor=actor, status=status or None)[:200],
+            "status": status,
+            "statuses": Settlement.Status.choices,
+            "to_settle": selectors.bookings_to_settle(actor=actor, today=timezone.localdate())[:200],
+        },
     )
 
 
@@ -83,12 +96,12 @@ def settlement_detail(request, actor, settlement_id: int):
         try:
             if request.POST.get("action") == "approve":
                 services.settlement_approve(actor=actor, settlement_id=settlement.pk, now=timezone.now())
-                messages.success(request, f"结算单 {settlement.number} 已批准")
+                messages.success(request, _("结算单 %(number)s 已批准") % {"number": settlement.number})
             else:
                 services.settlement_reject(
                     actor=actor, settlement_id=settlement.pk, reason=request.POST.get("reason", ""), now=timezone.now()
                 )
-                messages.success(request, f"结算单 {settlement.number} 已退回")
+                messages.success(request, _("结算单 %(number)s 已退回") % {"number": settlement.number})
         except ApplicationError as error:
             messages.error(request, error.message)
         return redirect("billing-settlement", settlement_id=settlement.pk)
@@ -122,11 +135,11 @@ def settlement_submit(request, actor, booking_id: int):
             ]
             settlement = services.settlement_submit(actor=actor, booking_id=booking_id, arrivals=arrivals, extras=extras, now=timezone.now())
         except (ValueError, InvalidOperation):
-            messages.error(request, "晚数或金额格式有误 (nights or amount is not a number)")
+            messages.error(request, _("晚数或金额格式有误"))
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"结算单 {settlement.number} 已提交")
+            messages.success(request, _("结算单 %(number)s 已提交") % {"number": settlement.number})
             return redirect("billing-settlement", settlement_id=settlement.pk)
     return render(request, "billing/settlement_submit.html", {"booking": booking, "rows": rows, "extra_slots": range(3)})
 

@@ -9,12 +9,14 @@ from ninja.pagination import paginate
 from groups import bookings, selectors, services
 from groups.access import actor_of
 from groups.idempotency import idempotent
+from groups.models import Booking
 from groups.rooming import Placement
 from groups.schemas import (
     BatchIn,
     BatchOut,
     BookingDetailOut,
     BookingOut,
+    CancellationQuoteOut,
     CancelIn,
     EligibilityOut,
     ExportFormat,
@@ -147,6 +149,13 @@ def _participant_out(participant, full_ids: bool) -> dict:
     }
 
 
+@router.delete("/batches/{batch_id}/participants/{int:participant_id}", response={204: None, **ERRORS}, tags=["batches"])
+def participant_remove(request, batch_id: int, participant_id: int):
+    """Take a person off the list before check-in starts; give back their place with ``/bookings/{id}/reduce``."""
+    services.participant_remove(actor=actor_of(request.user), batch_id=batch_id, participant_id=participant_id)
+    return 204, None
+
+
 @router.post("/batches/{batch_id}/participants/import", response={201: ImportOut, **ERRORS}, tags=["batches"])
 def participant_import(request, batch_id: int, file: File[UploadedFile]):
     """CSV (UTF-8 or GBK) or XLSX; all or nothing. A 422 lists every bad row in ``detail.rows``."""
@@ -254,6 +263,30 @@ def booking_confirm(request, booking_id: int):
 @idempotent
 def booking_cancel(request, booking_id: int, payload: CancelIn | None = None):
     return bookings.booking_cancel(actor=actor_of(request.user), booking_id=booking_id, reason=payload.reason if payload else "")
+
+
+@router.get("/bookings/{booking_id}/cancellation-quote", response={200: CancellationQuoteOut, **ERRORS}, tags=["bookings"])
+def booking_cancellation_quote(request, booking_id: int):
+    """The base's cancellation policy and what cancelling the whole booking today would cost; changes nothing."""
+    quote = selectors.cancellation_quote(actor=actor_of(request.user), booking_id=booking_id)
+    return cancellation_quote_out(quote)
+
+
+def cancellation_quote_out(quote: selectors.CancellationQuote) -> dict:
+    booking, fee = quote.booking, quote.fee
+    if fee is None:
+        explanation = f"当前状态（{booking.get_status_display()}）不能取消 (a {booking.status} booking cannot be cancelled)"
+    elif booking.status == Booking.Status.HELD:
+        explanation = "暂留可免费取消 (a hold is free to let go)"
+    else:
+        explanation = fee.as_detail()["explanation"]
+    return {
+        "booking_id": booking.pk, "status": booking.status,
+        "policy": [{"days_before_arrival": days, "percent": percent} for days, percent in quote.policy],
+        "cancellable": quote.cancellable,
+        "days_before_arrival": fee.days_before_arrival if fee else None, "percent": fee.percent if fee else None,
+        "freed_value": fee.freed_value if fee else None, "fee": fee.fee if fee else None, "explanation": explanation,
+    }
 
 
 @router.post("/bookings/{booking_id}/reduce", response={200: BookingOut, **ERRORS}, tags=["bookings"])

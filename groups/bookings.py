@@ -38,6 +38,9 @@ from retreat.locking import locked_transaction
 HOLD_MINUTES = 30
 WAITLIST_OFFER_HOURS = 24
 MAX_STAY_NIGHTS = 30
+MAX_ROOMS = 10_000  # per room type of one booking, as the API schemas allow
+MAX_PEOPLE = 100_000
+BULK_BATCH = 500  # rows per INSERT when many holds are written together
 Status = Booking.Status
 
 
@@ -110,8 +113,9 @@ def check_stay_dates(*, arrival: dt.date, nights: int, today: dt.date) -> None:
             f"抵达日期 {arrival} 早于今天 {today} (arrival is in the past)", detail={"arrival": arrival.isoformat()}
         )
     horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
-    last_night = arrival + dt.timedelta(days=nights - 1)
-    if last_night > horizon:
+    # Compared before adding, so a far-off date (9999-12-31) is refused instead of overflowing.
+    if arrival > horizon - dt.timedelta(days=nights - 1):
+        last_night = arrival + dt.timedelta(days=nights - 1) if arrival <= horizon else arrival
         raise ValidationFailed(
             f"最后一晚 {last_night} 超出可预订范围（至 {horizon}）(last night is beyond the "
             f"{settings.INVENTORY_HORIZON_DAYS}-day horizon)",
@@ -148,6 +152,10 @@ def _check_room_requests(
             problems[str(request.room_type_id)] = "该基地没有此房型 (no such room type at this base)"
         elif request.rooms < 1 or request.people < 1:
             problems[str(request.room_type_id)] = "房间数和人数须至少为 1 (rooms and people must be at least 1)"
+        elif request.rooms > MAX_ROOMS or request.people > MAX_PEOPLE:
+            problems[str(request.room_type_id)] = (
+                f"房间数不超过 {MAX_ROOMS}、人数不超过 {MAX_PEOPLE} (at most {MAX_ROOMS} rooms and {MAX_PEOPLE} people)"
+            )
         elif request.people > request.rooms * room_type.beds_per_room:
             problems[str(request.room_type_id)] = (
                 f"{room_type.name} {request.rooms} 间只有 {request.rooms * room_type.beds_per_room} 张床，不够 {request.people} 人"
@@ -380,6 +388,81 @@ def _hold(
     return booking
 
 
+@dataclass(frozen=True)
+class PlannedHold:
+    """One hold of many written together (a published plan): the batch, its base and its legs."""
+
+    batch: Batch
+    base: Base
+    legs: list[Leg]
+    people: int
+    rooms: int
+
+
+def _holds_create_many(
+    holds: list[PlannedHold], *, created_by_id: int, now: dt.datetime, hold_expires_at: dt.datetime, action: str,
+) -> list[Booking]:
+    """``_hold`` for many stays at once, in a fixed number of statements; inside the caller's locked
+    transaction, which has already locked every night the legs touch. All or nothing: a refusal
+    raises, and the caller's transaction undoes the rows written."""
+    active = dict(
+        Booking.objects.filter(batch__in=[hold.batch for hold in holds], status__in=Booking.ACTIVE)
+        .values_list("batch_id", "reference")
+    )
+    if active:
+        batch_id, reference = min(active.items())
+        raise Conflict(
+            f"批次 #{batch_id} 已有有效预订 {reference}，请先取消 (this batch already has an active booking)",
+            code="batch_already_booked", detail={"batches": [{"batch_id": pk, "reference": ref} for pk, ref in sorted(active.items())]},
+        )
+    created = Booking.objects.bulk_create([
+        Booking(
+            reference=booking_reference(now), batch=hold.batch, union=hold.batch.union, base=hold.base,
+            arrival=min(leg.first_night for leg in hold.legs),
+            nights=(max(leg.night_list[-1] for leg in hold.legs) - min(leg.first_night for leg in hold.legs)).days + 1,
+            people=hold.people, rooms=hold.rooms, status=Status.HELD, hold_expires_at=hold_expires_at, created_by_id=created_by_id,
+        )
+        for hold in holds
+    ], batch_size=BULK_BATCH)
+    BookingLine.objects.bulk_create([
+        BookingLine(booking=booking, room_type=leg.room_type, first_night=leg.first_night, nights=leg.nights,
+                    rooms=leg.rooms, people=leg.people)
+        for booking, hold in zip(created, holds) for leg in hold.legs
+    ], batch_size=BULK_BATCH)
+    BookingEvent.objects.bulk_create([
+        BookingEvent(
+            booking=booking, action=action, from_status="", to_status=Status.HELD, actor_id=created_by_id, at=now,
+            detail={"hold_expires_at": hold_expires_at.isoformat(),
+                    "lines": [{"room_type_id": leg.room_type.pk, "first_night": leg.first_night.isoformat(),
+                               "nights": leg.nights, "rooms": leg.rooms, "people": leg.people} for leg in hold.legs]},
+        )
+        for booking, hold in zip(created, holds)
+    ], batch_size=BULK_BATCH)
+    # The nights, summed over every stay: one leg per (room type, night), so a night is updated once.
+    per_night: dict[tuple[int, dt.date], list] = {}
+    for hold in holds:
+        for leg in hold.legs:
+            for night in leg.night_list:
+                entry = per_night.setdefault((leg.room_type.pk, night), [leg.room_type, 0, 0])
+                entry[1] += leg.rooms
+                entry[2] += leg.people
+    night_legs = [Leg(room_type, night, 1, rooms, people) for (_, night), (room_type, rooms, people) in sorted(per_night.items())]
+    chunk = 5000 if connection.vendor == "postgresql" else 200  # SQLite parses a long OR as a deep tree (depth ≤ 1000)
+    for start in range(0, len(night_legs), chunk):
+        _take_rooms(night_legs[start:start + chunk])
+    for booking in created:
+        booking_id = booking.pk
+        transaction.on_commit(lambda booking_id=booking_id: _send_status_notification(booking_id, "", Status.HELD))
+    return created
+
+
+def _funding():
+    """billing.services, imported late: it imports the groups models."""
+    from billing import services
+
+    return services
+
+
 def _translate_integrity(error: IntegrityError) -> Conflict:
     text = str(error)
     if "booking_one_active_per_batch" in text:
@@ -445,8 +528,8 @@ def booking_hold_route(
     departure = RouteDeparture.objects.filter(pk=departure_id, route__published=True).select_related("route").first()
     if departure is None:
         raise NotFound("线路团期不存在 (route departure not found)", detail={"departure_id": departure_id})
-    if people < 1:
-        raise ValidationFailed("人数须至少为 1 (people must be at least 1)", detail={"people": people})
+    if not 1 <= people <= MAX_PEOPLE:
+        raise ValidationFailed(f"人数须在 1 到 {MAX_PEOPLE} 之间 (people must be 1..{MAX_PEOPLE})", detail={"people": people})
     legs = route_legs(departure=departure, people=people)
     if not legs:
         raise ValidationFailed("该线路没有住宿安排 (this route has no nights to book)", detail={"route_id": departure.route_id})
@@ -485,6 +568,12 @@ def booking_confirm(*, actor: Actor, booking_id: int, now: dt.datetime | None = 
                 f"暂留已于 {timezone.localtime(booking.hold_expires_at):%Y-%m-%d %H:%M} 过期，请重新预订 (the hold has lapsed)",
                 code="hold_lapsed", detail={"hold_expires_at": booking.hold_expires_at.isoformat()},
             )
+        today = timezone.localdate(now)
+        if booking.arrival < today:
+            raise Conflict(
+                f"抵达日期 {booking.arrival} 已过（今天 {today}），不能再确认，请取消后重新预订 (the arrival date has passed)",
+                code="arrival_passed", detail={"arrival": booking.arrival.isoformat(), "today": today.isoformat()},
+            )
         lines = list(booking.lines.select_related("room_type__base"))
         for line in lines:
             check_base_certified(base=line.room_type.base, first_night=line.first_night,
@@ -511,6 +600,9 @@ def booking_confirm(*, actor: Actor, booking_id: int, now: dt.datetime | None = 
         _move_held_to_booked(lines)
         booking.status, booking.confirmed_at, booking.hold_expires_at = Status.CONFIRMED, now, None
         booking.save(update_fields=["status", "confirmed_at", "hold_expires_at"])
+        # The fund programmes commit their shares in this transaction: one that cannot cover its share
+        # refuses the confirmation (409 naming it) and nothing above is kept.
+        _funding().funding_commit_for_booking(booking=booking, actor=actor, now=now)
         _record(booking, action="confirm", from_status=Status.HELD, actor_user_id=actor.user_id, now=now)
     return booking
 
@@ -522,6 +614,8 @@ def cancellation_percent(policy, days_before_arrival: int) -> Decimal:
     """The fee percentage of a policy like ``[[30, 0], [7, 20], [0, 50]]``: the rule with the most
     days that the cancellation still meets; none met (or no policy) means no fee."""
     rules = sorted(((int(days), Decimal(str(percent))) for days, percent in policy or []), reverse=True)
+    # Cancelling on or after the arrival day (a booking not checked in) is at least as late as "0 days before".
+    days_before_arrival = max(days_before_arrival, 0)
     for days, percent in rules:
         if days_before_arrival >= days:
             return percent
@@ -543,8 +637,14 @@ class CancellationFee:
     def as_detail(self) -> dict:
         return {"days_before_arrival": self.days_before_arrival, "percent": str(self.percent),
                 "freed_value": str(self.freed_value), "fee": str(self.fee),
-                "explanation": f"抵达前 {self.days_before_arrival} 天退订，按退订规则收取释放住宿费 {self.freed_value} 元的 "
+                "explanation": f"{self.when_text}退订，按退订规则收取释放住宿费 {self.freed_value} 元的 "
                                f"{self.percent}%，即 {self.fee} 元 (fee {self.percent}% of {self.freed_value})"}
+
+    @property
+    def when_text(self) -> str:
+        if self.days_before_arrival < 0:
+            return f"抵达日后 {-self.days_before_arrival} 天"
+        return f"抵达前 {self.days_before_arrival} 天"
 
 
 def cancellation_fee(*, booking: Booking, freed, today: dt.date) -> CancellationFee:
@@ -593,6 +693,8 @@ def booking_cancel(*, actor: Actor, booking_id: int, reason: str = "", now: dt.d
         booking.status, booking.cancelled_at, booking.hold_expires_at = Status.CANCELLED, now, None
         booking.cancellation_fee += fee.fee
         booking.save(update_fields=["status", "cancelled_at", "hold_expires_at", "cancellation_fee"])
+        if not held:
+            _funding().funding_release_for_booking(booking=booking, actor=actor, now=now)
         _record(booking, action="cancel", from_status=from_status, actor_user_id=actor.user_id, now=now,
                 detail={"reason": reason[:500], "freed": _freed_detail(freed), "fee": fee.as_detail()})
         _serve_waitlist_after_commit(line.room_type.base_id for line in lines)
@@ -643,6 +745,8 @@ def booking_reduce(
         booking.people = new_people
         booking.cancellation_fee += fee.fee
         booking.save(update_fields=["arrival", "nights", "rooms", "people", "cancellation_fee"])
+        if not held:
+            _funding().funding_adjust_for_booking(booking=booking, actor=actor, now=now)
         _record(booking, action="reduce", from_status=booking.status, actor_user_id=actor.user_id, now=now,
                 detail={"before": before, "after": {"arrival": booking.arrival.isoformat(), "nights": booking.nights,
                                                      "people": booking.people, "rooms": booking.rooms},
@@ -654,10 +758,15 @@ def booking_reduce(
 def _reduced_stay_lines(*, booking, lines, arrival, nights, rooms, people) -> list[BookingLine]:
     if people is not None:
         raise ValidationFailed("按房型填写新的房间数和人数 (give rooms and people per room type)", detail={"people": people})
+    if nights is not None and not 1 <= nights <= booking.nights:
+        raise ValidationFailed(
+            f"新的晚数须在 1 到 {booking.nights} 之间 (nights must be 1..{booking.nights}): {nights}", detail={"nights": nights}
+        )
     new_arrival = arrival or booking.arrival
-    new_nights = nights or (booking.last_night - new_arrival).days + 1
-    new_last = new_arrival + dt.timedelta(days=new_nights - 1)
-    if new_nights < 1 or new_arrival < booking.arrival or new_last > booking.last_night:
+    within = booking.arrival <= new_arrival <= booking.last_night  # checked first: no date arithmetic on far-off input
+    new_nights = nights or ((booking.last_night - new_arrival).days + 1 if within else 1)
+    new_last = new_arrival + dt.timedelta(days=new_nights - 1) if within else new_arrival
+    if not within or new_nights < 1 or new_last > booking.last_night:
         raise ValidationFailed(
             f"新的住宿 {new_arrival} 起 {new_nights} 晚须在原住宿 {booking.arrival} 至 {booking.last_night} 之内"
             f" (the new nights must lie within the booked ones)",
@@ -772,17 +881,21 @@ def waitlist_cancel(*, actor: Actor, entry_id: int, now: dt.datetime | None = No
     entry = WaitlistEntry.objects.filter(union_subtree_q(actor, "union"), pk=entry_id).first()
     if entry is None:
         raise NotFound("候补不存在 (waitlist entry not found)", detail={"entry_id": entry_id})
-    if entry.status == WaitlistEntry.Status.OFFERED and entry.offered_booking_id:
-        booking_cancel(actor=actor, booking_id=entry.offered_booking_id, reason="declined waitlist offer", now=now)
+    for _attempt in range(2):  # an offer may be made between reading the entry and leaving: then decline it
+        if entry.status == WaitlistEntry.Status.OFFERED and entry.offered_booking_id:
+            booking_cancel(actor=actor, booking_id=entry.offered_booking_id, reason="declined waitlist offer", now=now)
+            entry.refresh_from_db()
+            return entry
+        updated = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING).update(
+            status=WaitlistEntry.Status.CANCELLED
+        )
         entry.refresh_from_db()
-        return entry
-    updated = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING).update(
-        status=WaitlistEntry.Status.CANCELLED
+        if updated:
+            return entry
+    raise Conflict(
+        f"候补状态为 {entry.get_status_display()}，无法取消 (cannot leave in this state)", code="not_waiting",
+        detail={"status": entry.status},
     )
-    if not updated:
-        raise Conflict(f"候补状态为 {entry.get_status_display()}，无法取消 (cannot leave in this state)", code="not_waiting")
-    entry.refresh_from_db()
-    return entry
 
 
 def waitlist_serve(*, base_id: int, now: dt.datetime | None = None) -> list[WaitlistEntry]:

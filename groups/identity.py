@@ -24,6 +24,7 @@ _CHECK_CHARACTERS = "10X98765432"
 _PROVINCE_PREFIXES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
 )
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]\Z")
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 
 
@@ -53,7 +54,7 @@ def parse_resident_id(raw: str, *, today: dt.date | None = None) -> ResidentId:
     number = (raw or "").strip().upper()
     if len(number) != 18:
         raise InvalidResidentId(f"身份证号应为 18 位，实为 {len(number)} 位 (must be 18 characters, got {len(number)})")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _ID_SHAPE.match(number):  # ASCII digits only: "²" or "٣" pass str.isdigit()
         raise InvalidResidentId("身份证号前 17 位须为数字，末位为数字或 X (17 digits then a digit or X)")
     if number[:2] not in _PROVINCE_PREFIXES:
         raise InvalidResidentId(f"地区码 {number[:6]} 无效 (unknown area code)")

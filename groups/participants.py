@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from openpyxl import Workbook, load_workbook
@@ -33,7 +34,7 @@ COLUMNS = {
 REQUIRED = ("name", "id_number", "phone", "employer", "category")
 EXPORT_HEADER = ["姓名", "身份证号", "手机", "性别", "工作单位", "岗位", "类别", "随行职工身份证号", "房间"]
 
-_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+_PHONE = re.compile(r"(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})\Z")
 _GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
 _CATEGORIES = {str(label): value for value, label in Participant.Category.choices} | {
     value: value for value in Participant.Category.values
@@ -60,7 +61,11 @@ class RowProblem:
 
 
 class UnreadableFile(ValueError):
-    pass
+    """The whole file is refused; ``line`` is where reading stopped (1: the file or its header)."""
+
+    def __init__(self, message: str, *, line: int = 1):
+        super().__init__(message)
+        self.line = line
 
 
 def read_participant_file(*, content: bytes, filename: str, today: dt.date) -> tuple[list[ParticipantRow], list[RowProblem]]:
@@ -98,8 +103,20 @@ def read_participant_file(*, content: bytes, filename: str, today: dt.date) -> t
     return rows, problems
 
 
+_TEXT_LABELS = {"name": "姓名", "employer": "工作单位", "job_title": "岗位"}
+
+
+def _has_hidden_characters(text: str) -> bool:
+    """Control characters and bidirectional overrides: invisible on the sign-in sheet, able to disguise a name."""
+    return any(unicodedata.category(ch) == "Cc" or "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069" for ch in text)
+
+
 def _check_row(line: int, values: dict[str, str], today: dt.date) -> tuple[ParticipantRow | None, list[str]]:
-    problems: list[str] = []
+    problems: list[str] = [
+        f"{label}含有不可见的控制字符 ({field} contains invisible control characters)"
+        for field, label in _TEXT_LABELS.items()
+        if _has_hidden_characters(values.get(field, ""))
+    ]
     name = values["name"]
     if not name:
         problems.append("姓名为空 (name is empty)")
@@ -162,7 +179,16 @@ def _csv_lines(content: bytes):
     else:
         raise UnreadableFile("无法识别文件编码，请使用 UTF-8 或 GBK (use UTF-8 or GBK)")
     reader = csv.reader(io.StringIO(text, newline=""))
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # a NUL byte, a cell over the csv module's field limit, ...
+            raise UnreadableFile(
+                f"第 {reader.line_num} 行无法读取，请检查文件是否为 CSV (line {reader.line_num} cannot be read: {error})",
+                line=reader.line_num,
+            ) from None
         yield reader.line_num, cells
 
 
@@ -171,10 +197,25 @@ def _xlsx_lines(content: bytes):
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken file
         raise UnreadableFile(f"无法读取 Excel 文件 (cannot read the XLSX file): {type(error).__name__}") from None
-    sheet = workbook.worksheets[0]
-    for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        yield line, [_cell_text(value) for value in row]
-    workbook.close()
+    if not workbook.worksheets:
+        raise UnreadableFile("Excel 文件中没有工作表 (the XLSX file has no worksheet)")
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    line = 0
+    try:
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as error:  # a damaged sheet fails while it is read
+                raise UnreadableFile(
+                    f"第 {line + 1} 行无法读取 (line {line + 1} of the XLSX file cannot be read): {type(error).__name__}",
+                    line=line + 1,
+                ) from None
+            line += 1
+            yield line, [_cell_text(value) for value in row]
+    finally:
+        workbook.close()
 
 
 def _cell_text(value) -> str:

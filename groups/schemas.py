@@ -218,6 +218,23 @@ class BookingDetailOut(BookingOut):
     events: list[BookingEventOut]
 
 
+class PolicyRuleOut(Schema):
+    days_before_arrival: int = Field(..., description="The rule applies when cancelling at least this many days before arrival")
+    percent: Decimal
+
+
+class CancellationQuoteOut(Schema):
+    booking_id: int
+    status: str
+    policy: list[PolicyRuleOut]
+    cancellable: bool
+    days_before_arrival: int | None
+    percent: Decimal | None
+    freed_value: Decimal | None = Field(None, description="The lodging a whole cancellation gives back, at its nightly prices")
+    fee: Decimal | None
+    explanation: str
+
+
 class WaitlistIn(Schema):
     batch_id: int
     base_id: int

@@ -1,14 +1,22 @@
 """Reads for organisations, tokens, batches, participants, bookings and the waitlist, always scoped to the actor."""
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from bases.models import Base, NightInventory, RoomType
 from groups.access import Actor, administered_region_q, union_subtree_q, visible_unions
 from groups.eligibility import EligibilityFailure, EligibilityRules, Person, check_eligibility
 from groups.models import ApiToken, Batch, Booking, BookingLine, Organisation, Participant, WaitlistEntry
-from retreat.errors import NotFound
+from retreat.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from groups.bookings import CancellationFee
 
 
 def union_list(*, actor: Actor, kind: str | None = None, region: str | None = None, q: str | None = None) -> QuerySet[Organisation]:
@@ -132,6 +140,28 @@ def booking_get(*, actor: Actor, booking_id: int) -> Booking:
     return booking
 
 
+@dataclass(frozen=True)
+class CancellationQuote:
+    """What cancelling the whole booking would cost on ``today``, and the base's policy behind it."""
+
+    booking: Booking
+    policy: list[tuple[int, Decimal]]  # (days before arrival, fee percent), most days first
+    cancellable: bool
+    fee: "CancellationFee | None"
+
+
+def cancellation_quote(*, actor: Actor, booking_id: int, today: dt.date | None = None) -> CancellationQuote:
+    """The base's cancellation policy and the fee a whole cancellation would pay today; nothing is changed."""
+    from groups.bookings import _line_nights, cancellation_fee
+
+    booking = booking_get(actor=actor, booking_id=booking_id)
+    policy = sorted(((int(days), Decimal(str(percent))) for days, percent in booking.base.cancellation_policy or []), reverse=True)
+    if booking.status not in (Booking.Status.HELD, Booking.Status.CONFIRMED):
+        return CancellationQuote(booking=booking, policy=policy, cancellable=False, fee=None)
+    fee = cancellation_fee(booking=booking, freed=_line_nights(list(booking.lines.all())), today=today or timezone.localdate())
+    return CancellationQuote(booking=booking, policy=policy, cancellable=True, fee=fee)
+
+
 def waitlist_list(*, actor: Actor, status: str | None = None) -> QuerySet[WaitlistEntry]:
     if actor.is_operator:
         scope = Q(base__operator=actor.organisation)
@@ -149,6 +179,12 @@ def stay_availability(*, actor: Actor, base_id: int, arrival: dt.date, nights: i
     base = Base.objects.filter(pk=base_id, status=Base.Status.CERTIFIED).first()
     if base is None:
         raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
+    horizon = timezone.localdate() + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
+    if not 1 <= nights <= 30 or arrival > horizon:
+        raise ValidationFailed(
+            f"请查询 1 到 30 晚、抵达日期不晚于 {horizon} 的住宿 (ask for 1..30 nights arriving by {horizon}): {arrival} + {nights}",
+            detail={"arrival": arrival.isoformat(), "nights": nights, "horizon": horizon.isoformat()},
+        )
     last = arrival + dt.timedelta(days=nights - 1)
     room_types = list(RoomType.objects.filter(base=base).order_by("pk"))
     rows = NightInventory.objects.filter(room_type__base=base, night__range=(arrival, last))

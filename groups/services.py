@@ -7,9 +7,11 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from bases.models import RouteDeparture
@@ -20,6 +22,7 @@ from groups.models import ApiToken, Batch, Booking, Membership, Organisation, Pa
 from groups.participants import UnreadableFile, read_participant_file
 from groups.rooming import BookedRooms, Occupant, Placement, RoomingImpossible, family_key_of, propose_rooming, rooming_problems
 from retreat.errors import Conflict, NotFound, ValidationFailed
+from retreat.locking import locked_transaction
 
 
 @transaction.atomic
@@ -81,6 +84,12 @@ def batch_create(
         union = Organisation.objects.filter(pk=union_id, path__startswith=actor.organisation.path).first()
         if union is None:
             raise NotFound("工会不存在 (union not found)", detail={"union_id": union_id})
+    horizon = timezone.localdate() + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
+    if arrival is not None and arrival > horizon:
+        raise ValidationFailed(
+            f"抵达日期 {arrival} 超出可预订范围（至 {horizon}）(arrival is beyond the {settings.INVENTORY_HORIZON_DAYS}-day horizon)",
+            detail={"arrival": arrival.isoformat(), "horizon": horizon.isoformat()},
+        )
     departure = None
     if route_departure_id is not None:
         departure = RouteDeparture.objects.filter(pk=route_departure_id, route__published=True).first()
@@ -120,22 +129,40 @@ def participants_import(
     try:
         rows, problems = read_participant_file(content=content, filename=filename, today=today)
     except UnreadableFile as error:
-        raise ValidationFailed(str(error), code="import_rejected", detail={"rows": [{"line": 1, "problems": [str(error)]}]}) from None
+        raise ValidationFailed(str(error), code="import_rejected", detail={"rows": [{"line": error.line, "problems": [str(error)]}]}) from None
     problem_lines = {problem.line: list(problem.problems) for problem in problems}
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=batch.pk).first()
         existing = dict(batch.participants.values_list("id_hash", "pk"))
+        existing_family = set(batch.participants.filter(category=Participant.Category.FAMILY).values_list("id_hash", flat=True))
         hashes = {row.line: resident_id_hash(row.resident.number) for row in rows}
         in_file = {row.resident.number: hashes[row.line] for row in rows}
+        family_in_file = {row.resident.number for row in rows if row.category == Participant.Category.FAMILY}
         for row in rows:
             if hashes[row.line] in existing:
                 problem_lines.setdefault(row.line, []).append("此人已在本批次名单中 (already in this batch)")
             if row.family_of_number:
                 worker_hash = in_file.get(row.family_of_number) or resident_id_hash(row.family_of_number)
-                if worker_hash not in existing and row.family_of_number not in in_file:
+                if row.family_of_number == row.resident.number:
+                    problem_lines.setdefault(row.line, []).append(
+                        "随行职工身份证号不能是本人 (a family member cannot accompany themselves)"
+                    )
+                elif row.family_of_number in family_in_file or worker_hash in existing_family:
+                    problem_lines.setdefault(row.line, []).append(
+                        "随行职工须为职工本人，不能是另一位家属 (the accompanied person must be a worker, not another family member)"
+                    )
+                elif worker_hash not in existing and row.family_of_number not in in_file:
                     problem_lines.setdefault(row.line, []).append(
                         "随行职工不在本批次名单或本文件中 (the accompanied worker is neither in this batch nor in this file)"
                     )
+        booked = batch.bookings.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN]).first()
+        if booked is not None and not problem_lines and len(existing) + len(rows) > booked.people:
+            raise Conflict(
+                f"预订 {booked.reference} 已确认 {booked.people} 人，名单已有 {len(existing)} 人，不能再导入 {len(rows)} 人"
+                f" (the confirmed booking has {booked.people} places; {len(existing)} listed, {len(rows)} more do not fit)",
+                code="places_exceeded", detail={"reference": booked.reference, "people": booked.people,
+                                                "listed": len(existing), "importing": len(rows)},
+            )
         if problem_lines:
             detail = [{"line": line, "problems": problem_lines[line]} for line in sorted(problem_lines)]
             raise ValidationFailed(
@@ -158,6 +185,44 @@ def participants_import(
                 family.append(participant)
         Participant.objects.bulk_update(family, ["family_of"])
     return ImportResult(created=len(created))
+
+
+def participant_remove(*, actor: Actor, batch_id: int, participant_id: int) -> Participant:
+    """Take a person off a batch's list (they are not coming), before anyone of the batch checks in.
+
+    A worker whose family members are still listed stays until they are removed; a booking's
+    places are given back separately, by a partial cancellation."""
+    batch = organiser_batch_get(actor=actor, batch_id=batch_id)
+    with locked_transaction():
+        Batch.objects.select_for_update().filter(pk=batch.pk).first()
+        participant = batch.participants.filter(pk=participant_id).first()
+        if participant is None:
+            raise NotFound("参加人员不存在 (participant not found)", detail={"participant_id": participant_id})
+        # The bookings are locked too, so a check-in scanned at this moment waits and then no longer sees the person.
+        locked = list(Booking.objects.select_for_update().filter(batch=batch).order_by("pk").values_list("reference", "status"))
+        arrived = next((reference for reference, status in locked
+                        if status in (Booking.Status.CHECKED_IN, Booking.Status.COMPLETED)), None)
+        if arrived:
+            raise Conflict(
+                f"预订 {arrived} 已开始核销入住，名单不能再删减 (check-in has started; the list is final)",
+                code="list_final", detail={"reference": arrived},
+            )
+        family = list(participant.family.values_list("name", flat=True))
+        if family:
+            raise Conflict(
+                f"请先移除随行家属：{'、'.join(family)} (remove the family members travelling with them first)",
+                code="family_listed", detail={"family": family},
+            )
+        try:
+            with transaction.atomic():
+                participant.delete()
+        except ProtectedError:
+            raise Conflict(
+                "此人已有核销或结算记录，不能移除 (this person has check-in or settlement records)", code="participant_in_use",
+                detail={"participant_id": participant_id},
+            ) from None
+    participant.pk = participant_id
+    return participant
 
 
 # --- rooming ----------------------------------------------------------------------------

@@ -1,5 +1,7 @@
+import datetime as dt
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,7 +13,41 @@ from django.utils.translation import gettext as _
 from groups import selectors, services
 from groups.access import actor_of
 from groups.models import Booking
-from retreat.errors import ApplicationError, Forbidden, NotFound
+from retreat.errors import ApplicationError, Forbidden, NotFound, ValidationFailed
+
+
+def check_no_nul(request, kwargs) -> None:
+    """PostgreSQL cannot hold a NUL (0x00) in text: refuse it in the address or the form before anything runs."""
+    values = [*kwargs.values()]
+    for query in (request.GET, request.POST):
+        for key, items in query.lists():
+            values += [key, *items]
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        raise ValidationFailed("不能包含空字符 NUL (0x00) (must not contain NUL characters)", code="nul_character")
+
+
+def refused_page(request, error: ApplicationError):
+    return render(request, "itineraries/refused.html", {"error": error}, status=error.status)
+
+
+def tenant_page(view):
+    """Signed in; another tenant's object is a 404 page and a role that may not act is a 403; any other
+    refusal (input the database cannot hold, say) is a page saying why, with its status."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            check_no_nul(request, kwargs)
+            return view(request, *args, **kwargs)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        except Forbidden as error:
+            raise PermissionDenied(error.message) from error
+        except ApplicationError as error:  # anything a view did not show itself (the NUL check, a refused read)
+            return refused_page(request, error)
+
+    return wrapper
 
 
 @login_required
@@ -19,7 +55,7 @@ def home(request):
     return render(request, "groups/home.html")
 
 
-@login_required
+@tenant_page
 def token_page(request):
     actor = actor_of(request.user)
     created_token = None
@@ -41,25 +77,9 @@ def token_page(request):
 # --- organiser pages: batches, participants, availability, bookings, waitlist -------------
 
 
-def tenant_page(view):
-    """Signed in; another tenant's object is a 404 page and a role that may not act is a 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.message) from error
-        except Forbidden as error:
-            raise PermissionDenied(error.message) from error
-
-    return wrapper
 
 
 def _date(value: str | None):
-    import datetime as dt
-
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
@@ -107,16 +127,40 @@ def batch_page(request, batch_id: int):
             elif "propose_rooming" in request.POST:
                 services.rooming_propose(actor=actor, batch_id=batch_id)
                 messages.success(request, _("已生成排房表"))
+            elif "remove_participant" in request.POST:
+                removed = services.participant_remove(actor=actor, batch_id=batch_id,
+                                                      participant_id=_int(request.POST.get("remove_participant"), 0))
+                messages.success(request, _("已从名单移除 %(name)s") % {"name": removed.name})
+            elif "save_rooming" in request.POST:
+                services.rooming_save(actor=actor, batch_id=batch_id, placements=_posted_placements(request.POST, batch))
+                messages.success(request, _("排房表已保存"))
             return redirect("batch-detail", batch_id=batch_id)
         except ApplicationError as error:
             messages.error(request, error.message)
             import_errors = (error.detail or {}).get("rows") if isinstance(error.detail, dict) else None
     full_ids = selectors.may_see_full_ids(actor=actor, batch=batch)
+    active = selectors.active_booking_of(batch=batch)
+    rooming_types = [line.room_type for line in active.lines.all() if line.first_night == active.arrival] if active else []
     return render(request, "groups/batch_detail.html", {
+        "rooming_types": rooming_types if actor.is_organiser else [],
         "batch": batch, "participants": selectors.participant_list(actor=actor, batch_id=batch_id), "full_ids": full_ids,
         "import_errors": import_errors, "failures": selectors.batch_eligibility(actor=actor, batch_id=batch_id),
         "bookings": selectors.booking_list(actor=actor, batch_id=batch_id),
     })
+
+
+def _posted_placements(post, batch) -> dict:
+    """``room_type_<participant id>`` and ``room_label_<participant id>`` of the rooming form; a person left
+    without a room type or label is left out, and the service says who is not placed."""
+    from groups.rooming import Placement
+
+    placements = {}
+    for participant_id in batch.participants.values_list("pk", flat=True):
+        room_type_id = _int(post.get(f"room_type_{participant_id}"))
+        label = (post.get(f"room_label_{participant_id}") or "").strip()[:20]
+        if room_type_id is not None and label:
+            placements[participant_id] = Placement(room_type_id, label)
+    return placements
 
 
 @tenant_page
@@ -151,9 +195,9 @@ def availability_page(request, batch_id: int):
                 messages.success(request, _("已加入候补，有房时将自动为您暂留"))
                 return redirect("batch-detail", batch_id=batch_id)
             requests = [
-                bookings.RoomRequest(int(key.split("_")[1]), _int(value, 0), _int(request.POST.get(f"people_{key.split('_')[1]}"), 0))
+                bookings.RoomRequest(int(key[len("rooms_"):]), _int(value, 0), _int(request.POST.get(f"people_{key[len('rooms_'):]}"), 0))
                 for key, value in request.POST.items()
-                if key.startswith("rooms_") and _int(value, 0) > 0
+                if key.startswith("rooms_") and key[len("rooms_"):].isascii() and key[len("rooms_"):].isdigit() and _int(value, 0) > 0
             ]
             booking = bookings.booking_hold(actor=actor, batch_id=batch_id, base_id=_int(request.POST.get("base_id"), 0),
                                             arrival=arrival, nights=nights, rooms=requests)
@@ -164,15 +208,19 @@ def availability_page(request, batch_id: int):
     found, room_types = [], []
     if arrival and nights:
         try:
+            bookings.check_stay_dates(arrival=arrival, nights=nights, today=timezone.localdate())
             found = available_bases(actor=actor, first_night=arrival, nights=nights, people=people, rooms=rooms)[:50]
             if base_id:
                 room_types = selectors.stay_availability(actor=actor, base_id=base_id, arrival=arrival, nights=nights)
         except ApplicationError as error:
             messages.error(request, error.message)
+    today = timezone.localdate()
+    searchable = bool(arrival) and (today - dt.timedelta(days=ROUTE_DEPARTURE_WINDOW_DAYS)
+                                    <= arrival <= today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS))
     return render(request, "groups/availability.html", {
         "batch": batch, "arrival": arrival, "nights": nights, "people": people, "rooms": rooms, "found": found,
         "base_id": base_id, "room_types": room_types,
-        "departures": _route_departures_near(actor=actor, arrival=arrival, people=max(people, 1)) if arrival else [],
+        "departures": _route_departures_near(actor=actor, arrival=arrival, people=max(people, 1)) if searchable else [],
     })
 
 
@@ -181,8 +229,6 @@ ROUTE_DEPARTURE_WINDOW_DAYS = 7
 
 def _route_departures_near(*, actor, arrival, people: int) -> list:
     """Departures of published routes within a week of the arrival that still have seats for ``people``."""
-    import datetime as dt
-
     from bases.filters import RouteFilter, apply_filter
     from bases.selectors import route_list
 
@@ -228,8 +274,8 @@ def booking_page(request, booking_id: int):
             return redirect("booking-detail", booking_id=booking_id)
         except ApplicationError as error:
             messages.error(request, error.message)
-    booking = selectors.booking_get(actor=actor, booking_id=booking_id)
-    return render(request, "groups/booking_detail.html", {"booking": booking, "can_change": actor.is_organiser})
+    quote = selectors.cancellation_quote(actor=actor, booking_id=booking_id)
+    return render(request, "groups/booking_detail.html", {"booking": quote.booking, "quote": quote, "can_change": actor.is_organiser})
 
 
 @tenant_page

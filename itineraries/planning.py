@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bases.models import Base, NightInventory, RouteDay
+from bases.models import Base, NightInventory, RoomType, RouteDay
 from billing.funding import fen_to_decimal, format_fen, to_fen
 from billing.ledger import lock_programmes
 from billing.models import FundProgramme
@@ -35,7 +35,9 @@ from groups.models import Batch, Booking
 from itineraries import planning_problem
 from itineraries import planning_selectors as selectors
 from itineraries.models import PlanningRequest, PlanningRound, SolveRun
+from itineraries.room_allocation import RoomOffer, allocate_rooms
 from itineraries.solver import instance as plan_format
+from retreat.bulk import bulk_update_rows
 from retreat.errors import Conflict, NotFound, ValidationFailed
 from retreat.locking import locked_transaction
 
@@ -577,7 +579,7 @@ def solve_result_save(
             request.reason = unplaced_reason(
                 solver_reason=unplaced.reason, notes=problem.notes.get(unplaced.group, []), names=names
             )
-        PlanningRequest.objects.bulk_update(
+        bulk_update_rows(
             [request for group, request in requests.items() if group not in fixed_groups],
             ["status", "proposed_base", "proposed_arrival", "proposed_programme", "proposed_subsidy", "reason"],
         )
@@ -603,57 +605,24 @@ class PublishFailure:
     reason: str
 
 
-def _free_by_room_type(rows: dict[tuple[int, dt.date], NightInventory], room_type_id: int, nights: list[dt.date]) -> int:
-    """Rooms of a type free on every one of the nights (as currently counted)."""
-    free = []
-    for night in nights:
-        row = rows.get((room_type_id, night))
-        free.append(0 if row is None else row.rooms_free)
-    return min(free, default=0)
-
-
 def _allocate_rooms(
-    request: PlanningRequest, room_types: list, rows: dict[tuple[int, dt.date], NightInventory], nights: list[dt.date]
+    request: PlanningRequest, room_types: list[RoomType], free: dict[tuple[int, dt.date], int], nights: list[dt.date]
 ) -> list[bookings.Leg] | str:
-    """Legs giving the request its rooms and beds at the base, or why that cannot be done.
-
-    Accessible rooms are taken first, then the room mix if one was asked for, then
-    the largest rooms (fewest rooms for the people); a room type counts only the
-    rooms free on every night of the stay.
-    """
-    by_size = sorted(room_types, key=lambda room_type: (-room_type.beds_per_room, room_type.pk))
-    free = {room_type.pk: _free_by_room_type(rows, room_type.pk, nights) for room_type in by_size}
-    taken = dict.fromkeys(free, 0)
-
-    def take(candidates: list, wanted: int) -> int:
-        """Take up to ``wanted`` rooms from the candidates in order; returns how many are still missing."""
-        for room_type in candidates:
-            count = max(min(free[room_type.pk] - taken[room_type.pk], wanted), 0)
-            taken[room_type.pk] += count
-            wanted -= count
-        return wanted
-
-    if take([rt for rt in by_size if rt.accessible], request.accessible_rooms):
-        return f"无障碍房不足 {request.accessible_rooms} 间 (fewer than {request.accessible_rooms} accessible rooms free)"
-    for beds, count in sorted(request.room_mix.items()):
-        of_size = [rt for rt in by_size if rt.beds_per_room == int(beds)]
-        if take(of_size, max(count - sum(taken[rt.pk] for rt in of_size), 0)):
-            return f"{beds}床房不足 {count} 间 (fewer than {count} rooms of {beds} beds free)"
-    if sum(taken.values()) > request.rooms:
-        return "无障碍房与房型需求无法同时满足 (the accessible rooms do not fit the room mix)"
-    missing = take(by_size, request.rooms - sum(taken.values()))
-    if missing:
-        return (f"空房不足：需 {request.rooms} 间，仅余 {request.rooms - missing} 间 "
-                f"(only {request.rooms - missing} of {request.rooms} rooms free)")
-    # The plan counts beds and rooms apart; when the rooms left are small ones, the
-    # group needs a few more of them than it asked for to bed everybody.
-    for room_type in by_size:
-        while sum(rt.beds_per_room * taken[rt.pk] for rt in by_size) < request.people and taken[room_type.pk] < free[room_type.pk]:
-            taken[room_type.pk] += 1
-    used = [(rt, taken[rt.pk]) for rt in by_size if taken[rt.pk]]
-    beds = sum(rt.beds_per_room * count for rt, count in used)
-    if beds < request.people:
-        return f"床位不足：空房只有 {beds} 张床，不够 {request.people} 人 (only {beds} beds free for {request.people} people)"
+    """Legs giving the request its rooms and beds at the base (``room_allocation``), or why that cannot be done.
+    ``free`` counts the rooms of a type free on a night (none without a row); a stay needs them on every night."""
+    offers = [
+        RoomOffer(room_type.pk, room_type.beds_per_room, room_type.accessible,
+                  min(free.get((room_type.pk, night), 0) for night in nights))
+        for room_type in room_types
+    ]
+    taken = allocate_rooms(
+        people=request.people, rooms=request.rooms, offers=offers, accessible_rooms=request.accessible_rooms,
+        room_mix={int(beds): int(count) for beds, count in request.room_mix.items()},
+    )
+    if isinstance(taken, str):
+        return taken
+    used = sorted(((room_type, taken[room_type.pk]) for room_type in room_types if taken.get(room_type.pk)),
+                  key=lambda item: (-item[0].beds_per_room, item[0].pk))
     legs, people_left, rooms_left = [], request.people, sum(count for _, count in used)
     for room_type, count in used:
         rooms_left -= count
@@ -678,17 +647,29 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
         )
         failures = _check_budgets(to_hold)
         stays = {request.pk: planning_problem.nights_of(request.proposed_arrival, request.nights) for request in to_hold}
+        spans: dict[int, tuple[dt.date, dt.date]] = {}
+        for request in to_hold:
+            first, last = spans.get(request.proposed_base_id, (stays[request.pk][0], stays[request.pk][-1]))
+            spans[request.proposed_base_id] = (min(first, stays[request.pk][0]), max(last, stays[request.pk][-1]))
         wanted = Q(pk__in=[])
-        for request in to_hold:
-            wanted |= Q(room_type__base_id=request.proposed_base_id, night__range=(stays[request.pk][0], stays[request.pk][-1]))
-        # Every night any hold touches, locked once in primary-key order (the order bookings lock in).
-        locked = NightInventory.objects.select_for_update(of=("self",)).select_related("room_type")
-        rows = {(row.room_type_id, row.night): row for row in locked.filter(wanted).order_by("pk")}
-        room_types = {}
-        for row in rows.values():
-            room_types.setdefault(row.room_type.base_id, {})[row.room_type_id] = row.room_type
+        for base_pk, night_range in sorted(spans.items()):
+            wanted |= Q(room_type__base_id=base_pk, night__range=night_range)
+        # Every night from each base's first planned stay to its last, locked once in primary-key
+        # order (the order bookings lock in).
+        locked = NightInventory.objects.select_for_update(of=("self",)).filter(wanted).order_by("pk")
+        free = {
+            (room_type_id, night): 0 if closed else rooms - held - booked
+            for room_type_id, night, rooms, held, booked, closed
+            in locked.values_list("room_type_id", "night", "rooms", "rooms_held", "rooms_booked", "closed")
+        }
+        room_types: dict[int, list[RoomType]] = {}
+        for room_type in RoomType.objects.filter(base_id__in=spans).order_by("pk"):
+            room_types.setdefault(room_type.base_id, []).append(room_type)
         plans = []
-        for request in to_hold:
+        # Rooms are chosen stay by stay in order of arrival, every group the same way (smallest rooms
+        # first), so the nights of one stay tend to have the same room types left: a stay needs its
+        # rooms free on every one of its nights.
+        for request in sorted(to_hold, key=lambda request: (request.proposed_arrival, request.pk)):
             base = request.proposed_base
             nights = stays[request.pk]
             if not base.is_bookable_on(nights[0], nights[-1]):
@@ -697,13 +678,13 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
                     f"{base.name} 的认证未覆盖 {nights[0]} 至 {nights[-1]} (base not certified for the stay)",
                 ))
                 continue
-            legs = _allocate_rooms(request, sorted(room_types.get(base.pk, {}).values(), key=lambda rt: rt.pk), rows, nights)
+            legs = _allocate_rooms(request, room_types.get(base.pk, []), free, nights)
             if isinstance(legs, str):
                 failures.append(PublishFailure(request.pk, request.batch.title, f"{base.name} {nights[0]} 起：{legs}"))
                 continue
-            for leg in legs:  # count the rooms against the rows so later requests see them taken
+            for leg in legs:  # count the rooms as taken so later requests see them gone
                 for night in leg.night_list:
-                    rows[(leg.room_type.pk, night)].rooms_held += leg.rooms
+                    free[(leg.room_type.pk, night)] -= leg.rooms
             plans.append((request, legs))
         if failures:
             raise Conflict(
@@ -712,23 +693,21 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
                 code="publish_failed",
                 detail={"failures": [asdict(f) for f in failures]},
             )
-        held = []
         try:
-            for request, legs in plans:
-                booking = bookings._hold(
-                    batch=request.batch, base=request.proposed_base, legs=legs, people=request.people, rooms=request.rooms,
-                    created_by_id=actor.user_id, now=now, hold_expires_at=now + dt.timedelta(days=PUBLISHED_HOLD_DAYS),
-                    action="plan_hold",
-                )
-                request.booking = booking
-                held.append(booking)
+            held = bookings._holds_create_many(
+                [bookings.PlannedHold(request.batch, request.proposed_base, legs, request.people, request.rooms)
+                 for request, legs in plans],
+                created_by_id=actor.user_id, now=now, hold_expires_at=now + dt.timedelta(days=PUBLISHED_HOLD_DAYS),
+                action="plan_hold",
+            )
         except Conflict as error:
             raise Conflict(
-                f"发布未完成，未做任何修改 (publishing failed; nothing changed): 需求 #{request.pk}（{request.batch.title}）：{error.message}",
-                code="publish_failed",
-                detail={"failures": [{"request_id": request.pk, "batch": request.batch.title, "reason": error.message}]},
+                f"发布未完成，未做任何修改 (publishing failed; nothing changed): {error.message}",
+                code="publish_failed", detail={"failures": [], "cause": error.detail},
             ) from error
-        PlanningRequest.objects.bulk_update([request for request, _ in plans], ["booking"])
+        for (request, _legs), booking in zip(plans, held):
+            request.booking = booking
+        bulk_update_rows([request for request, _ in plans], ["booking"])
         planning_round.status, planning_round.published_at = RoundStatus.PUBLISHED, now
         planning_round.save(update_fields=["status", "published_at"])
     return held

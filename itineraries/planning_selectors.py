@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from groups.access import Actor, union_subtree_q
 from groups.models import Batch, Organisation
@@ -60,6 +60,12 @@ def request_list(*, actor: Actor, round_id: int, status: str | None = None) -> Q
     if status:
         requests = requests.filter(status=status)
     return requests.order_by("pk")
+
+
+def request_status_counts(*, actor: Actor, round_id: int) -> list[tuple[str, str, int]]:
+    """(status, its label, how many of the requests the actor sees) for every status that has some."""
+    counts = dict(request_list(actor=actor, round_id=round_id).order_by().values_list("status").annotate(n=Count("pk")))
+    return [(value, label, counts[value]) for value, label in PlanningRequest.Status.choices if counts.get(value)]
 
 
 def request_get(*, actor: Actor, request_id: int) -> PlanningRequest:

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,10 +15,11 @@ from billing.models import FundProgramme
 from groups.access import actor_of, visible_unions
 from itineraries import planning
 from itineraries import planning_selectors as selectors
-from itineraries.models import PlanningRound
+from itineraries.models import PlanningRequest, PlanningRound
 from retreat.errors import ApplicationError, NotFound
 
 BAR_CHART_WIDTH = 360
+REQUESTS_PER_PAGE = 100  # a province round has thousands
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -107,12 +109,16 @@ def round_page(request, round_id: int):
         planning.solve_runs_reap_stale(round_id=round_id, now=now)
         planning_round.refresh_from_db()
         latest.refresh_from_db()
-    requests = selectors.request_list(actor=actor, round_id=round_id)
+    status = request.GET.get("status") if request.GET.get("status") in PlanningRequest.Status.values else None
+    requests = Paginator(selectors.request_list(actor=actor, round_id=round_id, status=status), REQUESTS_PER_PAGE)
     shares = selectors.round_city_shares(actor=actor, round_id=round_id)
     context = {
         "round": planning_round,
         "actor": actor,
-        "requests": requests,
+        "requests": requests.get_page(request.GET.get("page")),
+        "request_count": requests.count,
+        "status": status,
+        "status_counts": selectors.request_status_counts(actor=actor, round_id=round_id),
         "run": latest,
         "bars": _city_bars(shares),
         "chart_height": max(len(shares), 1) * 26,

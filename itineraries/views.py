@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from groups import checkin
 from groups.access import Role, actor_of
 from groups.codes import CODE_PREFIX, public_key_hex
+from groups.views import check_no_nul
 from itineraries import selectors
 from itineraries.documents import attachment, itinerary_filename, itinerary_pdf
 from itineraries.ics import itinerary_calendar
@@ -29,6 +30,7 @@ def application_errors_as_pages(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
+            check_no_nul(request, kwargs)
             return view(request, *args, **kwargs)
         except NotFound as error:
             raise Http404(error.message) from error
@@ -77,7 +79,7 @@ def scan_page(request):
 @application_errors_as_pages
 def arrivals_today(request):
     actor = actor_of(request.user)
-    day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+    day = _date_or_none(request.GET.get("date")) or timezone.localdate()
     base_id = _int_or_none(request.GET.get("base_id"))
     rows = checkin.arrivals_on(actor=actor, day=day, base_id=base_id)
     return render(
@@ -96,8 +98,8 @@ def arrival_stats(request):
         group_by = checkin.FigureGrouping(request.GET.get("group_by", checkin.FigureGrouping.MONTH))
     except ValueError:
         group_by = checkin.FigureGrouping.MONTH
-    date_from = parse_date(request.GET.get("date_from") or "")
-    date_to = parse_date(request.GET.get("date_to") or "")
+    date_from = _date_or_none(request.GET.get("date_from"))
+    date_to = _date_or_none(request.GET.get("date_to"))
     figures = checkin.arrival_figures(actor=actor, group_by=group_by, date_from=date_from, date_to=date_to)
     return render(
         request,
@@ -131,7 +133,7 @@ def booking_arrivals(request, reference: str):
                 checkin.booking_complete(actor=actor, reference=reference)
                 messages.success(request, "已标记为完成 (stay completed)")
             else:
-                ids = [int(value) for value in request.POST.getlist("participant_ids") if value.isdigit()]
+                ids = [int(value) for value in request.POST.getlist("participant_ids") if value.isascii() and value.isdigit()]
                 result = checkin.check_in_participants(actor=actor, reference=reference, participant_ids=ids)
                 messages.success(request, result.message)
         except (NotFound, Forbidden):
@@ -181,4 +183,12 @@ def itinerary_ics_download(request, reference: str):
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isascii() and value.isdigit() else None
+
+
+def _date_or_none(value: str | None):
+    """A well-formed but impossible date (2027-02-31) is ignored like a missing one."""
+    try:
+        return parse_date(value or "")
+    except ValueError:
+        return None

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -11,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from retreat.auth import api_auth
 from retreat.errors import ApplicationError
 from retreat.locking import is_busy_error
+from retreat.parsers import NUL_MESSAGE, RejectingNulParser
 
 api = NinjaAPI(
     title="职工疗休养预订与统筹 API",
@@ -18,6 +19,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url=None,
     auth=api_auth,
+    parser=RejectingNulParser(),
 )
 
 
@@ -63,13 +65,27 @@ def on_not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, NinjaValidationError):  # the parser refused the body (a NUL character)
+        return on_validation_error(request, exc.__cause__)
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return error_response(request, 400, "bad_request", "请求体不是有效的 JSON (the request body is not valid JSON)")
     return error_response(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(ValueError)
+def on_value_error(request, exc: ValueError):
+    # A NUL in a path parameter: the parser never sees those, the database refuses them.
+    if "NUL (0x00)" in str(exc):
+        return error_response(request, 422, "validation_error", f"请求参数有误 (invalid input): {NUL_MESSAGE}")
+    raise exc
 
 
 @api.exception_handler(DatabaseError)
 def on_database_error(request, exc: DatabaseError):
     if is_busy_error(exc):
         return error_response(request, 409, "busy", "系统繁忙，请重试 (busy, retry)")
+    if isinstance(exc, DataError):  # a number or date the database cannot hold; the transaction was rolled back
+        return error_response(request, 422, "validation_error", "请求参数超出可接受范围 (a value is out of range)")
     raise exc
 
 

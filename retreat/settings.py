@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "retreat.middleware.ApiErrorShapeMiddleware",
 ]
 
 ROOT_URLCONF = "retreat.urls"
@@ -178,3 +179,22 @@ LOGGING["loggers"] = {
     "django": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING"), "propagate": False},
     "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
 }
+
+if PRODUCTION:
+    # Present is not enough: a value that would only fail on first use (or silently weaken
+    # the site) stops the start here, naming every problem at once.
+    _problems = []
+    if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 32:
+        _problems.append("SECRET_KEY must be a random value of at least 32 characters")
+    if not all(host.strip() for host in ALLOWED_HOSTS) or "*" in ALLOWED_HOSTS:
+        _problems.append("ALLOWED_HOSTS must list the site's host names, comma-separated (no empty entries, no *)")
+    try:
+        _seed_ok = len(bytes.fromhex(CODE_SIGNING_KEY)) == 32
+    except ValueError:
+        _seed_ok = False
+    if not _seed_ok:
+        _problems.append("CODE_SIGNING_KEY must be 64 hex digits (an Ed25519 seed)")
+    if DEBUG:
+        _problems.append("DJANGO_DEBUG=1 is not allowed when DJANGO_ENV=production")
+    if _problems:
+        raise ImproperlyConfigured("; ".join(_problems))

@@ -34,6 +34,9 @@ class LPSolution:
 
 # columns added per group and pricing round; measured on year-s1 (see README)
 COLUMNS_PER_GROUP = 3
+# simplex for the re-solves after columns enter: 1 (dual) measured faster than 4 (primal, which
+# the still primal-feasible basis suggests): CPU s s1 6.0 -> 4.6, s2 10.2 -> 5.5, s3 1.35 -> 1.74
+RESOLVE_STRATEGY = 1
 
 
 @dataclass
@@ -89,8 +92,8 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         RowBlock(space.group_fund[group], cand_ids, space.opt_subsidy[option] / 100.0, space.budget / 100.0),
     ]
     capacity_blocks = []
-    for cap, load in ((space.beds_cap, space.size), (space.rooms_cap, space.rooms)):
-        cell_cap = np.repeat(cap, space.n_days)
+    for cap, load in ((space.beds_night, space.size), (space.rooms_night, space.rooms)):
+        cell_cap = cap.ravel()
         weight = load[group][cand_rep]
         # a row matters only if the candidates touching it could together exceed it
         demand = np.bincount(cell, weights=weight, minlength=n_cells)
@@ -147,8 +150,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         model_columns.append(new_columns)
         highs.setOptionValue("time_limit", max(0.1, time_limit - (time.monotonic() - started)))
         highs.run()
-        # new columns leave the basis primal feasible: primal simplex re-solves in a few hundred steps
-        highs.setOptionValue("simplex_strategy", 4)
+        highs.setOptionValue("simplex_strategy", RESOLVE_STRATEGY)
         rounds += 1
         solution = highs.getSolution()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or not solution.dual_valid:

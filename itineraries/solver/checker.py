@@ -1,5 +1,8 @@
 """Independent validity checker for a plan.
 
+Capacity is per base and night: the base's `capacity`, or on the nights its optional
+`nightly_capacity` extension lists, that night's figures.
+
 Deliberately shares no code with the solver (only the typed instance), so a bug in
 the solver's indexing cannot hide itself here.
 """
@@ -67,12 +70,13 @@ def check_plan(instance: Instance, assignments: Iterable[Assignment]) -> list[st
             violations.append(f"group {a.group} draws on unknown fund {group.fund}")
         fund_drawn[group.fund] += option.subsidy_fen
 
+    # a base's `nightly_capacity` (extension), where it lists a night, replaces its capacity that night
     for (base_id, night), used in sorted(beds_used.items()):
-        limit = bases[base_id].beds
+        limit = bases[base_id].beds_on(night)
         if limit is not None and used > limit:
             violations.append(f"base {base_id} on {night}: {used} beds used, capacity {limit}")
     for (base_id, night), used in sorted(rooms_used.items()):
-        limit = bases[base_id].rooms
+        limit = bases[base_id].rooms_on(night)
         if limit is not None and used > limit:
             violations.append(f"base {base_id} on {night}: {used} rooms used, capacity {limit}")
     for fund_id, drawn in sorted(fund_drawn.items()):

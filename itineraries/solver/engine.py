@@ -18,6 +18,7 @@ pass `max_steps` to fix that too and the result is bit-identical run to run.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -32,7 +33,7 @@ from .neighbourhoods import NeighbourhoodPicker
 from .reasons import explain_unplaced
 from .space import Space, compile_space
 from .state import NOT_PLACED, PlanState
-from .subproblem import reoptimise
+from .subproblem import reoptimise, reoptimise_concurrently
 
 ProgressCallback = Callable[[int, "int | None", "float | None", float], None]
 
@@ -43,6 +44,8 @@ WHOLE_MODEL_MAX_CANDIDATES = 20_000
 TARGET, MIN_TARGET = 60, 15
 STEP_DETERMINISTIC_LIMIT = 2.0
 STEP_WALL_LIMIT = 10.0
+# LNS steps run side by side, on disjoint groups, at most this many (and no more than `workers`)
+MAX_CONCURRENT_STEPS = 2
 
 
 class FixedAssignmentError(ValueError):
@@ -134,22 +137,34 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
             report()
         if not optimal:
             picker = NeighbourhoodPicker(space, fixed_groups, seed)
+            if lp is not None and lp.optimal:
+                picker.set_prices(reduced_profit(space, lp) - lp.group_dual[space.opt_group[space.cand_option]],
+                                  lp.group_dual, lp.beds_dual, lp.rooms_dual)
             target = TARGET
-            while (elapsed() < time_limit and not stop() and (max_steps is None or steps < max_steps)
-                   and not (bound is not None and best.objective >= bound)):
-                _, free = picker.pick(best, target)
-                if len(free) == 0:
-                    break
-                # one CP-SAT worker per step: a second one measured no gain on steps this small
-                outcome = reoptimise(space, best, free, time_limit=min(STEP_WALL_LIMIT, time_limit - elapsed()),
-                                     deterministic_limit=STEP_DETERMINISTIC_LIMIT, workers=1,
-                                     seed=seed + steps)
-                steps += 1
-                proved += outcome.proved_optimal
-                # shrink when CP-SAT runs out of work budget, drift back once steps are proved again
-                target = min(TARGET, target + 2) if outcome.proved_optimal else max(MIN_TARGET, int(target * 0.85))
-                if outcome.new_score > outcome.old_score:
-                    report()
+            # with 2+ workers, that many steps run side by side on disjoint groups (one CP-SAT worker
+            # each: a second worker inside a step measured no gain on steps this small)
+            concurrent = max(1, min(workers, MAX_CONCURRENT_STEPS))
+            with ThreadPoolExecutor(max_workers=concurrent) as executor:
+                while (elapsed() < time_limit and not stop() and (max_steps is None or steps < max_steps)
+                       and not (bound is not None and best.objective >= bound)):
+                    count = concurrent if max_steps is None else min(concurrent, max_steps - steps)
+                    free_sets = picker.pick_disjoint(best, target, count)
+                    if not free_sets:
+                        break
+                    outcomes = reoptimise_concurrently(
+                        space, best, free_sets, time_limit=min(STEP_WALL_LIMIT, time_limit - elapsed()),
+                        deterministic_limit=STEP_DETERMINISTIC_LIMIT,
+                        seeds=[seed + steps + k for k in range(len(free_sets))], executor=executor)
+                    improved = False
+                    for outcome in outcomes:
+                        steps += 1
+                        proved += outcome.proved_optimal
+                        # shrink when CP-SAT runs out of work budget, drift back once steps are proved again
+                        target = (min(TARGET, target + 2) if outcome.proved_optimal
+                                  else max(MIN_TARGET, int(target * 0.85)))
+                        improved |= outcome.new_score > outcome.old_score
+                    if improved:
+                        report()
 
     # anything still open gets a place: the search may have stopped before trying it
     profit = reduced_profit(space, lp) if lp is not None and lp.optimal else space.opt_score[space.cand_option] * 1.0

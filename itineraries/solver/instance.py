@@ -56,6 +56,20 @@ class Base:
     rooms: int | None
     closed_nights: frozenset[date]
     nightly_price_per_person_fen: int
+    # optional `nightly_capacity` extension: night -> (beds, rooms) free that night, replacing
+    # `beds`/`rooms` on the nights it lists (None for a resource the entry leaves out: the base
+    # figure applies). None when the base has no such extension. Closed nights stay closed.
+    nightly_capacity: dict[date, tuple[int | None, int | None]] | None = field(default=None, hash=False)
+
+    def beds_on(self, night: date) -> int | None:
+        """Beds the base offers on `night` (None: unlimited)."""
+        figures = self.nightly_capacity.get(night) if self.nightly_capacity else None
+        return self.beds if figures is None or figures[0] is None else figures[0]
+
+    def rooms_on(self, night: date) -> int | None:
+        """Rooms the base offers on `night` (None: unlimited)."""
+        figures = self.nightly_capacity.get(night) if self.nightly_capacity else None
+        return self.rooms if figures is None or figures[1] is None else figures[1]
 
 
 @dataclass(frozen=True)
@@ -135,6 +149,25 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+def _nightly_capacity(raw: Any, base_id: str) -> dict[date, tuple[int | None, int | None]] | None:
+    """The `nightly_capacity` extension of a base: {"YYYY-MM-DD": {"beds": n, "rooms": m}}."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise FormatError(f"base {base_id} nightly_capacity: expected an object, got {raw!r}")
+    out = {}
+    for night, figures in raw.items():
+        what = f"base {base_id} nightly_capacity {night}"
+        if not isinstance(figures, dict):
+            raise FormatError(f"{what}: expected an object, got {figures!r}")
+        beds = None if "beds" not in figures else _int(figures["beds"], f"{what} beds")
+        rooms = None if "rooms" not in figures else _int(figures["rooms"], f"{what} rooms")
+        if (beds is not None and beds < 0) or (rooms is not None and rooms < 0):
+            raise FormatError(f"{what}: capacity must not be negative")
+        out[_date(night, what)] = (beds, rooms)
+    return out
+
+
 def instance_from_dict(data: dict[str, Any]) -> Instance:
     if data.get("format") != INSTANCE_FORMAT:
         raise FormatError(f"format must be {INSTANCE_FORMAT!r}, got {data.get('format')!r}")
@@ -147,6 +180,7 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
             rooms=None if "rooms" not in capacity else _int(capacity["rooms"], f"base {raw['id']} rooms"),
             closed_nights=frozenset(_date(d, f"base {raw['id']} closed night") for d in raw.get("closed_nights", [])),
             nightly_price_per_person_fen=parse_money(raw.get("nightly_price_per_person", "0.00")),
+            nightly_capacity=_nightly_capacity(raw.get("nightly_capacity"), raw["id"]),
         ))
     funds = [Fund(id=raw["id"], name=raw.get("name", ""), budget_fen=parse_money(raw["budget"]))
              for raw in data["funds"]]
@@ -181,14 +215,21 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
             out["rooms"] = base.rooms
         return out
 
+    def base(b: Base) -> dict[str, Any]:
+        out = {"id": b.id, "name": b.name, "region": b.region, "capacity": capacity(b),
+               "closed_nights": sorted(d.isoformat() for d in b.closed_nights),
+               "nightly_price_per_person": format_money(b.nightly_price_per_person_fen)}
+        if b.nightly_capacity is not None:
+            out["nightly_capacity"] = {
+                night.isoformat(): {key: value for key, value in (("beds", beds), ("rooms", rooms)) if value is not None}
+                for night, (beds, rooms) in sorted(b.nightly_capacity.items())}
+        return out
+
     return {
         "format": INSTANCE_FORMAT,
         "name": instance.name,
         "horizon": {"first_night": instance.first_night.isoformat(), "last_night": instance.last_night.isoformat()},
-        "bases": [{"id": b.id, "name": b.name, "region": b.region, "capacity": capacity(b),
-                   "closed_nights": sorted(d.isoformat() for d in b.closed_nights),
-                   "nightly_price_per_person": format_money(b.nightly_price_per_person_fen)}
-                  for b in instance.bases],
+        "bases": [base(b) for b in instance.bases],
         "funds": [{"id": f.id, "name": f.name, "budget": format_money(f.budget_fen)} for f in instance.funds],
         "groups": [{"id": g.id, "union": g.union, "region": g.region, "size": g.size, "rooms": g.rooms,
                     "nights": g.nights, "earliest_arrival": g.earliest_arrival.isoformat(),

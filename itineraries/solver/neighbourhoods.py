@@ -21,6 +21,10 @@ from .state import NOT_PLACED, PlanState
 
 # share of steps centred on a group (the rest on a fund); measured on year-s1, see README
 GROUP_SHARE = 0.8
+# share of the group-centred steps whose seed is drawn by LP regret instead of uniformly
+LP_SEED_SHARE = 0.7
+# share of the group-centred steps centred instead on a base-night whose LP-priced room is left unused
+CELL_SHARE = 0.0
 
 
 class NeighbourhoodPicker:
@@ -43,6 +47,53 @@ class NeighbourhoodPicker:
         # bases each base shares groups with, to grow a base set along competing demand
         self.group_bases = [space.opt_base[space.options_of(g).start:space.options_of(g).stop]
                             for g in range(space.n_groups)]
+        self.reduced_cost: np.ndarray | None = None
+
+    def set_prices(self, reduced_cost: np.ndarray, group_dual: np.ndarray, beds_dual: np.ndarray,
+                   rooms_dual: np.ndarray) -> None:
+        """LP reduced costs per candidate (score less everything it uses at LP prices, its group's
+        price included) and group prices: a plan's distance to the bound splits into each group's
+        regret (what its best candidates are worth at those prices less what it holds) plus
+        priced slack, so groups with regret are where the plan loses against the LP."""
+        s = self.space
+        self.reduced_cost = reduced_cost
+        self.group_dual = group_dual
+        self.beds_dual, self.rooms_dual = beds_dual, rooms_dual
+        self.positive_rc = np.zeros(s.n_groups)
+        np.add.at(self.positive_rc, self.cand_group, np.maximum(reduced_cost, 0.0))
+
+    def cell_slack_value(self, state: PlanState) -> np.ndarray:
+        """[base, day]: unused beds and rooms at their LP prices."""
+        s = self.space
+        beds = np.minimum(s.beds_night - state.beds_used, s.size.max(initial=0))
+        rooms = np.minimum(s.rooms_night - state.rooms_used, s.rooms.max(initial=0))
+        return beds * self.beds_dual + rooms * self.rooms_dual
+
+    def around_cell(self, state: PlanState, base: int, day: int, target: int) -> np.ndarray:
+        """Groups that could stay at `base` around `day`, grown like `around_group`."""
+        s = self.space
+        bases = [base]
+        centre_first, centre_end = day - 2, day + 3
+        margin = 0
+        freed = self._groups_using(np.array(bases), centre_first, centre_end)
+        for _ in range(8):
+            if len(freed) >= target:
+                break
+            margin += 7
+            if len(freed) and self.rng.random() < 0.5:
+                extra = self.group_bases[int(self.rng.choice(freed))]
+                bases.extend(int(b) for b in extra if int(b) not in bases)
+            freed = self._groups_using(np.array(bases), centre_first - margin, centre_end + margin)
+        if len(freed) > target:
+            gap = np.maximum(0, np.maximum(s.earliest[freed] - centre_end,
+                                           centre_first - (s.latest[freed] + s.nights[freed])))
+            freed = freed[np.lexsort((self.rng.random(len(freed)), gap))[:target]]
+        return np.sort(freed)
+
+    def regret(self, state: PlanState) -> np.ndarray:
+        placed = state.chosen != NOT_PLACED
+        held = np.where(placed, self.reduced_cost[np.where(placed, state.chosen, 0)], -self.group_dual)
+        return np.maximum(self.positive_rc - held, 0.0)
 
     def _groups_using(self, bases: np.ndarray, first_day: int, end_day: int) -> np.ndarray:
         s = self.space
@@ -94,7 +145,40 @@ class NeighbourhoodPicker:
         current = np.where(placed, s.opt_score[s.cand_option[np.where(placed, state.chosen, 0)]], 0)
         improvable = np.flatnonzero(self.movable & (current < self.best_score))
         if len(improvable) and self.rng.random() < GROUP_SHARE:
+            if self.reduced_cost is not None and self.rng.random() < CELL_SHARE:
+                value = self.cell_slack_value(state).ravel()
+                if value.sum() > 0:
+                    cell = int(self.rng.choice(len(value), p=value / value.sum()))
+                    return "cell", self.around_cell(state, cell // s.n_days, cell % s.n_days, target)
+            if self.reduced_cost is not None and self.rng.random() < LP_SEED_SHARE:
+                weight = self.regret(state) * self.movable
+                if weight.sum() > 0:
+                    group = int(self.rng.choice(s.n_groups, p=weight / weight.sum()))
+                    return "regret", self.around_group(state, group, target)
             group = int(self.rng.choice(improvable))
             return "group", self.around_group(state, group, target)
         fund = int(self.rng.integers(len(s.fund_ids)))
         return "fund", self.around_fund(state, fund, target)
+
+    def pick_disjoint(self, state: PlanState, target: int, count: int, tries: int = 3) -> list[np.ndarray]:
+        """`count` neighbourhoods with no group in common, for steps run side by side.
+
+        Each after the first is the one of `tries` picks that shares the fewest groups with
+        those already taken; the shared groups are dropped from it.
+        """
+        taken: list[np.ndarray] = []
+        used = np.zeros(self.space.n_groups, dtype=bool)
+        for k in range(count):
+            best = None
+            for _ in range(1 if k == 0 else tries):
+                _, free = self.pick(state, target)
+                overlap = int(used[free].sum())
+                if best is None or overlap < best[0]:
+                    best = (overlap, free)
+                if overlap == 0:
+                    break
+            free = best[1][~used[best[1]]]
+            if len(free):
+                taken.append(free)
+                used[free] = True
+        return taken

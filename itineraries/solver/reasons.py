@@ -34,6 +34,10 @@ def _static_obstacle(space: Space, group: int, option: int) -> str | None:
         return (f"no {nights}-night stay arriving {_window(space, group)} lies inside the horizon "
                 f"{space.instance.first_night}..{space.instance.last_night}")
     closed_in_reach = np.flatnonzero(space.closed[base, first_arrival:last_arrival + nights]) + first_arrival
+    open_stays = [a for a in range(first_arrival, last_arrival + 1) if not space.closed[base, a:a + nights].any()]
+    if open_stays:  # the closures leave some stay: the nightly capacity is short on a night of each
+        return (f"base {base_id} has fewer than {size} beds or {rooms} rooms on some night of every possible stay "
+                f"arriving {_window(space, group)}")
     every_stay = [d for d in closed_in_reach if d - nights + 1 <= first_arrival and d >= last_arrival]
     if every_stay:
         return f"base {base_id} closed on {space.day(every_stay[0])} for every arrival in the window"
@@ -50,8 +54,8 @@ def _capacity_shortfall(space: Space, state: PlanState, option: int) -> str:
     for cand in space.candidates_of_option(option):
         arrival = int(space.cand_arrival[cand])
         stay = slice(arrival, arrival + nights)
-        beds_free = space.beds_cap[base] - state.beds_used[base, stay]
-        rooms_free = space.rooms_cap[base] - state.rooms_used[base, stay]
+        beds_free = space.beds_night[base, stay] - state.beds_used[base, stay]
+        rooms_free = space.rooms_night[base, stay] - state.rooms_used[base, stay]
         short = np.maximum(size - beds_free, 0) + np.maximum(rooms - rooms_free, 0)
         worst = int(np.argmax(short))
         if best is None or short.sum() < best[0]:
@@ -128,6 +132,7 @@ def _open_anywhere_beds(space: Space, state: PlanState, options: list[int]) -> b
         nights = int(space.nights[group])
         for cand in space.candidates_of_option(option):
             arrival = int(space.cand_arrival[cand])
-            if state.beds_used[base, arrival:arrival + nights].max() + space.size[group] <= space.beds_cap[base]:
+            stay = slice(arrival, arrival + nights)
+            if (state.beds_used[base, stay] + space.size[group] <= space.beds_night[base, stay]).all():
                 return True
     return False

@@ -1,8 +1,12 @@
 """The instance compiled to integer arrays: days as offsets, every feasible placement listed.
 
 A *candidate* is one (group, option, arrival) that respects the group's window, the
-horizon, the base's closures and fits an empty base. Dropping the other arrivals up
-front is the first dominance reduction: nothing downstream ever sees them.
+horizon, the base's closures and fits an empty base every night of the stay. Dropping
+the other arrivals up front is the first dominance reduction: nothing downstream ever
+sees them.
+
+Capacity is held per base and night (`beds_night`, `rooms_night`): the base's figure,
+or, where the optional `nightly_capacity` extension lists a night, that night's.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .instance import Assignment, Instance
 
@@ -26,8 +31,10 @@ class Space:
     group_ids: list[str]
     base_of: dict[str, int]
     group_of: dict[str, int]
-    beds_cap: np.ndarray      # [base]
+    beds_cap: np.ndarray      # [base] most beds on any night (the base's capacity unless nightly figures say more)
     rooms_cap: np.ndarray     # [base]
+    beds_night: np.ndarray    # [base, day] beds offered that night
+    rooms_night: np.ndarray   # [base, day]
     closed: np.ndarray        # [base, day] bool
     budget: np.ndarray        # [fund] fen
     size: np.ndarray          # [group]
@@ -104,14 +111,35 @@ def compile_space(instance: Instance) -> Space:
     fund_of = {f.id: i for i, f in enumerate(instance.funds)}
     group_of = {g.id: i for i, g in enumerate(instance.groups)}
 
-    beds_cap = np.array([UNLIMITED if b.beds is None else b.beds for b in instance.bases], dtype=np.int64)
-    rooms_cap = np.array([UNLIMITED if b.rooms is None else b.rooms for b in instance.bases], dtype=np.int64)
+    beds_base = np.array([UNLIMITED if b.beds is None else b.beds for b in instance.bases], dtype=np.int64)
+    rooms_base = np.array([UNLIMITED if b.rooms is None else b.rooms for b in instance.bases], dtype=np.int64)
+    beds_night = np.repeat(beds_base[:, None], n_days, axis=1)
+    rooms_night = np.repeat(rooms_base[:, None], n_days, axis=1)
     closed = np.zeros((len(instance.bases), n_days), dtype=bool)
     for i, b in enumerate(instance.bases):
         for night in b.closed_nights:
             offset = (night - first).days
             if 0 <= offset < n_days:
                 closed[i, offset] = True
+        for night, (beds, rooms) in (b.nightly_capacity or {}).items():
+            offset = (night - first).days
+            if 0 <= offset < n_days:
+                if beds is not None:
+                    beds_night[i, offset] = beds
+                if rooms is not None:
+                    rooms_night[i, offset] = rooms
+    beds_cap = np.maximum(beds_base, beds_night.max(axis=1, initial=0))
+    rooms_cap = np.maximum(rooms_base, rooms_night.max(axis=1, initial=0))
+    varies = [bool((beds_night[i] != beds_base[i]).any() or (rooms_night[i] != rooms_base[i]).any())
+              for i in range(len(instance.bases))]
+    # least beds/rooms over a stay of n nights from each arrival, for bases whose capacity varies
+    stay_min: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def stay_minimum(b: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if (b, n) not in stay_min:
+            stay_min[b, n] = (sliding_window_view(beds_night[b], n).min(axis=1),
+                              sliding_window_view(rooms_night[b], n).min(axis=1))
+        return stay_min[b, n]
     # blocked_before[b, d] = closed nights among days < d, so a stay [a, a+n) is open iff the difference is 0
     blocked_before = np.zeros((len(instance.bases), n_days + 1), dtype=np.int32)
     np.cumsum(closed, axis=1, out=blocked_before[:, 1:])
@@ -144,6 +172,9 @@ def compile_space(instance: Instance) -> Space:
             if g.size <= beds_cap[b] and g.rooms <= rooms_cap[b] and first_arrival <= last_arrival:
                 arrivals = np.arange(first_arrival, last_arrival + 1)
                 open_stay = blocked_before[b, arrivals + g.nights] == blocked_before[b, arrivals]
+                if varies[b]:
+                    least_beds, least_rooms = stay_minimum(b, g.nights)
+                    open_stay &= (least_beds[arrivals] >= g.size) & (least_rooms[arrivals] >= g.rooms)
                 for a in arrivals[open_stay]:
                     cand_option.append(option_index)
                     cand_arrival.append(int(a))
@@ -155,7 +186,7 @@ def compile_space(instance: Instance) -> Space:
         instance=instance, first_night=first, n_days=n_days,
         base_ids=[b.id for b in instance.bases], fund_ids=[f.id for f in instance.funds],
         group_ids=[g.id for g in instance.groups], base_of=base_of, group_of=group_of,
-        beds_cap=beds_cap, rooms_cap=rooms_cap, closed=closed,
+        beds_cap=beds_cap, rooms_cap=rooms_cap, beds_night=beds_night, rooms_night=rooms_night, closed=closed,
         budget=i64([f.budget_fen for f in instance.funds]),
         size=i64(size), rooms=i64(rooms), nights=i64(nights), group_fund=i64(group_fund),
         earliest=i64(earliest), latest=i64(latest),

@@ -41,8 +41,8 @@ class PlanState:
         if self.drawn[fund] + s.opt_subsidy[option] > s.budget[fund]:
             return False
         stay = slice(arrival, arrival + nights)
-        return (self.beds_used[base, stay].max() + s.size[group] <= s.beds_cap[base]
-                and self.rooms_used[base, stay].max() + s.rooms[group] <= s.rooms_cap[base])
+        return bool((self.beds_used[base, stay] + s.size[group] <= s.beds_night[base, stay]).all()
+                    and (self.rooms_used[base, stay] + s.rooms[group] <= s.rooms_night[base, stay]).all())
 
     def open_arrivals(self, option: int) -> np.ndarray:
         """Candidates of `option` whose stay has room for the group now (budget not checked)."""
@@ -54,9 +54,9 @@ class PlanState:
         if len(cands) == 0:
             return cands
         arrivals = s.cand_arrival[cands]
-        beds_peak = sliding_window_view(self.beds_used[base], nights).max(axis=1)[arrivals]
-        rooms_peak = sliding_window_view(self.rooms_used[base], nights).max(axis=1)[arrivals]
-        ok = (beds_peak + s.size[group] <= s.beds_cap[base]) & (rooms_peak + s.rooms[group] <= s.rooms_cap[base])
+        beds_free = sliding_window_view(s.beds_night[base] - self.beds_used[base], nights).min(axis=1)[arrivals]
+        rooms_free = sliding_window_view(s.rooms_night[base] - self.rooms_used[base], nights).min(axis=1)[arrivals]
+        ok = (beds_free >= s.size[group]) & (rooms_free >= s.rooms[group])
         return cands[ok]
 
     def place(self, cand: int) -> None:

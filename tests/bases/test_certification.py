@@ -170,3 +170,28 @@ def test_apply_needs_a_room_type(users, union_tree):
     bare = BaseFactory(operator=union_tree["operator"], status="draft", level="", certificate_number="", valid_from=None, valid_until=None)
     with pytest.raises(ValidationFailed):
         services.certification_apply(actor=actor_of(users["operator"]), base_id=bare.pk)
+
+
+def test_the_certification_queue_takes_the_directory_filters(users, client_for, union_tree, today):
+    applied = dict(level="", certificate_number="", valid_from=None, valid_until=None)
+    heyuan = BaseFactory(status="applied", city_code="441600", county_code="441622", kind="homestay", **applied)
+    shaoguan = BaseFactory(status="applied", city_code="440200", county_code="440282", kind="hot_spring", **applied)
+    suspended = BaseFactory(status="suspended", city_code="441600", county_code="441624", level="city")
+    expiring = BaseFactory(city_code="440200", county_code="440282", valid_until=today + dt.timedelta(days=10))
+    BaseFactory(city_code="440200", county_code="440282")  # certified for years: not in the queue
+    client = client_for(users["province_admin"])
+
+    def queue(query=""):
+        response = client.get(f"/api/v1/bases/certification-queue?{query}")
+        assert response.status_code == 200, response.content
+        return {item["id"] for item in response.json()["items"]}
+
+    assert queue() == {heyuan.pk, shaoguan.pk, suspended.pk, expiring.pk}
+    assert queue("region=441600") == {heyuan.pk, suspended.pk}
+    assert queue("region=441624") == {suspended.pk}
+    assert queue("status=applied&kind=homestay") == {heyuan.pk}
+    assert queue("level=city") == {suspended.pk}
+    assert queue("expiring_within_days=5") == {heyuan.pk, shaoguan.pk, suspended.pk}
+    for bad in ("region=44", "status=lost", "expiring_within_days=-1", "theme=nope"):
+        response = client.get(f"/api/v1/bases/certification-queue?{bad}")
+        assert response.status_code == 422 and set(response.json()) == {"code", "message", "detail"}, bad

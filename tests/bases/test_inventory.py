@@ -148,3 +148,45 @@ def test_another_operators_room_type_is_not_found(users, room_type, shaoguan_bas
         services.inventory_open_season(actor=own, base_id=room_type.base_id, room_type_id=shaoguan_base.room_types.get().pk,
                                        first_night=today, last_night=today)
     assert not NightInventory.objects.exists()
+
+
+def test_fewer_beds_per_room_is_refused_while_held_people_would_not_fit(operator, room_type, today):
+    """Two-bed rooms with four people in two held rooms: one bed per room would strand two of them."""
+    open_nights(room_type, today - dt.timedelta(days=2), 8)
+    hold(room_type, today + dt.timedelta(days=3), rooms=2, people=4)
+    hold(room_type, today + dt.timedelta(days=4), rooms=3, people=5, booked=True)
+    hold(room_type, today - dt.timedelta(days=1), rooms=5, people=10, booked=True)  # a past stay does not block
+    before = list(NightInventory.objects.order_by("pk").values())
+    with pytest.raises(Conflict) as refused:
+        services.room_type_update(actor=operator, base_id=room_type.base_id, room_type_id=room_type.pk, beds_per_room=1)
+    assert refused.value.code == "inventory_shortfall"
+    assert [(n["night"], n["beds_taken"], n["beds_left"], n["beds_short"]) for n in refused.value.detail["nights"]] == [
+        (str(today + dt.timedelta(days=3)), 4, 2, 2),
+        (str(today + dt.timedelta(days=4)), 5, 3, 2),
+    ]
+    assert str(today + dt.timedelta(days=3)) in refused.value.message
+    room_type.refresh_from_db()
+    assert room_type.beds_per_room == 2
+    assert list(NightInventory.objects.order_by("pk").values()) == before
+
+
+def test_beds_per_room_can_change_when_everyone_still_fits(operator, room_type, today, users, client_for):
+    open_nights(room_type, today, 3)
+    hold(room_type, today + dt.timedelta(days=1), rooms=2, people=2)
+    updated = services.room_type_update(actor=operator, base_id=room_type.base_id, room_type_id=room_type.pk, beds_per_room=1)
+    assert updated.beds_per_room == 1
+    response = client_for(users["operator"]).patch(
+        f"/api/v1/bases/{room_type.base_id}/room-types/{room_type.pk}", '{"beds_per_room": 3}', content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["beds_per_room"] == 3
+
+
+def test_the_api_names_the_nights_when_fewer_beds_are_refused(users, client_for, room_type, today):
+    open_nights(room_type, today, 3)
+    hold(room_type, today + dt.timedelta(days=2), rooms=1, people=2, booked=True)
+    response = client_for(users["operator"]).patch(
+        f"/api/v1/bases/{room_type.base_id}/room-types/{room_type.pk}", '{"beds_per_room": 1}', content_type="application/json"
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "inventory_shortfall" and body["detail"]["nights"][0]["night"] == str(today + dt.timedelta(days=2))

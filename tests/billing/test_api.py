@@ -212,3 +212,29 @@ def test_public_verification_page_shows_totals_and_no_personal_data(submitted, c
     assert page.status_code == 200 and submitted.number in text and "¥10260.00" in text.replace(",", "")
     assert "王芳" not in text and "********" not in text
     assert client.get("/billing/verify/forged-token/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_union_spending_standard_is_set_read_and_applied(world, booking, union_tree, users, client_for, shenzhen_fund):
+    fund = client_for(users["dongguan_fund"])
+    url = f"{API}/unions/{union_tree['dongguan'].pk}/funding-policy"
+    assert fund.get(url).json()["effective_cost_standard_per_person_day"] is None
+
+    put = fund.put(url, json.dumps({"cost_standard_per_person_day": "250.00"}), content_type="application/json")
+    assert put.status_code == 200, put.content
+    factory = fund.get(f"{API}/unions/{union_tree['factory'].pk}/funding-policy").json()
+    assert factory["cost_standard_per_person_day"] is None
+    assert (factory["effective_cost_standard_per_person_day"], factory["effective_from_union_id"]) == ("250.00", union_tree["dongguan"].pk)
+    # ¥1,140 per member for 4 days against a ¥1,000 standard: each of 9 members pays ¥140, the family member ¥1,140.
+    split = client_for(users["factory_organiser"]).get(f"{API}/bookings/{booking.pk}/cost-split").json()
+    assert split["own_payment_fen"] == 9 * 14_000 + 114_000
+
+    for bad in ({"cost_standard_per_person_day": "-1"}, {"cost_standard_per_person_day": "1.001"}, {"cost_standard_per_person_day": "abc"}, {}):
+        assert_error(fund.put(url, json.dumps(bad), content_type="application/json"), 422)
+    assert_error(client_for(shenzhen_fund).get(url), 404)
+    assert_error(client_for(shenzhen_fund).put(url, json.dumps({"cost_standard_per_person_day": "1.00"}), content_type="application/json"), 404)
+    assert_error(client_for(users["factory_organiser"]).put(url, json.dumps({"cost_standard_per_person_day": "1.00"}), content_type="application/json"), 403)
+    assert fund.get(url).json()["cost_standard_per_person_day"] == "250.00"  # none of that changed it
+
+    cleared = fund.put(url, json.dumps({"cost_standard_per_person_day": None}), content_type="application/json")
+    assert cleared.status_code == 200 and cleared.json()["effective_cost_standard_per_person_day"] is None

@@ -44,6 +44,7 @@ def test_settlement_pdf_has_names_amounts_trail_and_embedded_cjk_font(approved, 
     fonts = subprocess.run(["pdffonts", str(tmp_path / "doc.pdf")], capture_output=True, text=True, check=True).stdout
     cjk = [line.split() for line in fonts.splitlines() if "NotoSansCJK" in line.replace("-", "")]
     assert cjk and all(columns[-5] == "yes" for columns in cjk), fonts  # the "emb" column
+    assert len(cjk) == len(fonts.splitlines()) - 2, fonts  # no fallback font, not even for the page numbers
 
 
 @pytest.mark.django_db

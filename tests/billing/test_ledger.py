@@ -121,3 +121,19 @@ def test_reconcile_command_passes_then_reports_a_corrupted_balance(world, bookin
         call_command("reconcile_ledger", stdout=StringIO(), stderr=err)
     assert failed.value.returncode == 1  # the exit code of `manage.py reconcile_ledger`
     assert "东莞市职工疗休养专项经费" in err.getvalue() and "committed" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_ledger_entries_cannot_be_edited_or_deleted_in_the_database(world, booking):
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    from django.db import DatabaseError, transaction
+
+    services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    entry = LedgerEntry.objects.first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).update(committed_delta=Decimal("1.00"))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).delete()
+    assert LedgerEntry.objects.get(pk=entry.pk).committed_delta == entry.committed_delta
+    assert reconcile() == []

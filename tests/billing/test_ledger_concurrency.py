@@ -62,3 +62,73 @@ def test_concurrent_confirmations_never_overdraw(union_tree, users):
     assert programme.committed == sum(LedgerEntry.objects.filter(programme=programme).values_list("committed_delta", flat=True))
     assert programme.available == programme.budget - programme.committed - programme.spent
     assert reconcile() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_approvals_that_spend_above_their_commitments_never_overdraw(union_tree, users):
+    """Each settlement spends ¥220 more than its booking committed (a cap raised after confirmation);
+    the programme has room for the extra spend of exactly three of eight approvals racing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    from billing.models import Settlement
+    from groups.models import Membership
+    from tests.factories import member
+
+    base = BaseFactory(operator=union_tree["operator"])
+    room_type = RoomTypeFactory(base=base, price_per_night=Decimal("260.00"), meals_per_day=Decimal("90.00"))
+    count, fits = 8, 3
+    committed_each = Decimal("660.00")  # 2 members × 2 days × ¥165 cap
+    budget = committed_each * count + Decimal("220.00") * fits + Decimal("100.00")
+    programme = make_programme(
+        union=union_tree["dongguan"], user=users["dongguan_fund"], name="东莞市疗休养专项经费", budget=str(budget),
+        cap_per_person_day=Decimal("165.00"),
+    )
+    organiser = actor_of(users["factory_organiser"])
+    operator = actor_of(users["operator"])
+    settlements = []
+    for _ in range(count):
+        booking = make_booking(union=union_tree["factory"], base=base, room_type=room_type, user=users["factory_organiser"], people=2, nights=1)
+        services.funding_commit_for_booking(booking=booking, actor=organiser, now=NOW)
+        settlements.append(booking)
+    FundProgramme.objects.filter(pk=programme.pk).update(cap_per_person_day=Decimal("220.00"))  # 2 × 2 × ¥220 = ¥880
+    settlements = [
+        services.settlement_submit(
+            actor=operator, booking_id=booking.pk, now=NOW, extras=[],
+            arrivals=[services.ArrivalActual(participant_id=p.pk, nights=1) for p in booking.batch.participants.all()],
+        )
+        for booking in settlements
+    ]
+    assert {s.programmes_total for s in settlements} == {Decimal("880.00")}
+    fund = actor_of(member(organisation=union_tree["dongguan"], role=Membership.Role.FUND_MANAGER, username="dg_fund_2"))
+    # Every settlement twice (a double click): at most one of each pair may count.
+    work = [s.pk for s in settlements] * 2
+    barrier = threading.Barrier(len(work))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def approve(settlement_id):
+        try:
+            barrier.wait()
+            services.settlement_approve(actor=fund, settlement_id=settlement_id, now=NOW)
+            result = "ok"
+        except Conflict as refused:
+            result = refused.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=approve, args=(pk,)) for pk in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes.count("ok") == fits, outcomes
+    assert set(outcomes) <= {"ok", "programme_overdrawn", "settlement_frozen", "busy"}, outcomes
+    assert Settlement.objects.filter(status="approved").count() == fits
+    programme = FundProgramme.objects.get(pk=programme.pk)
+    assert programme.available == Decimal("100.00")
+    assert programme.spent == Decimal("880.00") * fits
+    assert programme.committed == committed_each * (count - fits)
+    assert reconcile() == []

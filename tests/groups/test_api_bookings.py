@@ -199,3 +199,19 @@ def test_an_api_hold_runs_a_bounded_number_of_queries(users, batch, twin, client
     assert [line["nights"] for line in response.json()["lines"]] == [nights]
     assert len(queries) <= 20, [q["sql"][:80] for q in queries]
     assert not [q for q in queries if "groups_bookingline" in q["sql"] and q["sql"].lstrip().startswith("SELECT")]
+
+
+def test_the_cancellation_quote_shows_the_policy_and_todays_fee_and_changes_nothing(users, batch, twin, client_for):
+    client = client_for(users["factory_organiser"])
+    booking = post(client, "/api/v1/bookings", hold_body(batch, twin, rooms=2, people=4)).json()
+    held = client.get(f"/api/v1/bookings/{booking['id']}/cancellation-quote").json()
+    assert [(rule["days_before_arrival"], rule["percent"]) for rule in held["policy"]] == [(30, "0"), (7, "20"), (0, "50")]
+    assert held["cancellable"] and held["fee"] == "0.00" and "免费" in held["explanation"]
+    for i in range(4):
+        add_participant(batch, sequence=i + 1)
+    assert post(client, f"/api/v1/bookings/{booking['id']}/confirm").status_code == 200
+    quote = client.get(f"/api/v1/bookings/{booking['id']}/cancellation-quote").json()
+    # Today is 2027-01-10, 50 days before arrival: the 30-day rule, 0%.
+    assert (quote["days_before_arrival"], quote["percent"], quote["freed_value"], quote["fee"]) == (50, "0", "3120.00", "0.00")
+    assert Booking.objects.get().status == "confirmed"
+    assert client_for(users["shenzhen_organiser"]).get(f"/api/v1/bookings/{booking['id']}/cancellation-quote").status_code == 404

@@ -115,3 +115,36 @@ def test_racing_cancellations_and_confirmations_keep_the_counts(users, union_tre
     assert Booking.objects.filter(status="cancelled").count() == 10
     assert set(NightInventory.objects.filter(room_type=twin).values_list("rooms_held", "people_held")) == {(0, 0)}
     assert leftover_locks() == 0
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.django_db(transaction=True)
+def test_exactly_as_many_one_room_groups_win_as_there_are_rooms_left(users, union_tree, twin, single):
+    """60 groups, each wanting one twin and one single room for three nights; the last night has 5 twins and 4
+    singles left, so exactly 4 win (the singles run out), every other group is refused and nothing is taken."""
+    last = ARRIVAL + dt.timedelta(days=2)
+    NightInventory.objects.filter(room_type=twin, night=last).update(rooms_booked=5, people_booked=10)
+    organiser = actor_of(users["factory_organiser"])
+    batches = [make_batch(union_tree["factory"], users["factory_organiser"], f"批次{i}") for i in range(THREADS)]
+
+    def hold(index):
+        for _attempt in range(20):
+            try:
+                return bookings.booking_hold(
+                    actor=organiser, batch_id=batches[index].pk, base_id=twin.base_id, arrival=ARRIVAL, nights=3,
+                    rooms=[RoomRequest(twin.pk, 1, 2), RoomRequest(single.pk, 1, 1)], now=NOW,
+                )
+            except Busy:
+                continue
+        raise AssertionError("still busy after 20 attempts")
+
+    results = run_together(THREADS, hold)
+    assert [r for r in results if isinstance(r, Exception) and not isinstance(r, Conflict)] == []
+    assert sum(isinstance(r, Booking) for r in results) == 4
+    assert sum(isinstance(r, Conflict) and r.code == "insufficient_inventory" for r in results) == THREADS - 4
+    assert Booking.objects.count() == 4 and BookingLine.objects.count() == 8
+    for room_type in (twin, single):
+        for night in NightInventory.objects.filter(room_type=room_type, night__range=(ARRIVAL, last)):
+            assert (night.rooms_held, night.people_held) == (4, 4 * (2 if room_type == twin else 1))
+            assert night.rooms_held + night.rooms_booked <= night.rooms
+    assert leftover_locks() == 0

@@ -209,7 +209,9 @@ def test_cancellation_policy_rules():
     assert bookings.cancellation_percent(policy, 45) == 0
     assert bookings.cancellation_percent(policy, 7) == 20
     assert bookings.cancellation_percent(policy, 0) == 50
-    assert bookings.cancellation_percent(policy, -2) == 0  # after arrival nothing in this policy applies
+    # After the arrival day (a booking never checked in) is no cheaper than the day itself: no free no-shows.
+    assert bookings.cancellation_percent(policy, -2) == 50
+    assert bookings.cancellation_percent([[30, 0], [7, 20]], -2) == 0  # a policy without a same-day rule charges nothing late
     assert bookings.cancellation_percent([], 3) == 0
 
 
@@ -231,3 +233,79 @@ def test_a_hold_costs_the_same_few_queries_however_many_nights(users, batch, twi
         assert booking.nights == nights
         assert [n.rooms_held for n in nights_of(twin, count=nights)] == ([1] if nights == 1 else [2] + [1] * (nights - 1))
     assert counts[1] == counts[10] <= 10, counts  # batch, room types + base, lock timeout, take, 3 inserts, savepoints
+
+
+def test_cancelling_after_the_arrival_day_pays_the_same_day_fee(users, batch, twin):
+    booking = confirmed(users, batch, [(twin, 2, 4)], people=4)
+    two_days_after = dt.datetime(2027, 3, 3, 10, 0, tzinfo=NOW.tzinfo)
+    cancelled = bookings.booking_cancel(actor=actor_of(users["factory_organiser"]), booking_id=booking.pk, now=two_days_after)
+    assert cancelled.cancellation_fee == Decimal("1560.00")  # 4 people × 3 nights × 260 × 50%
+    explanation = cancelled.events.get(action="cancel").detail["fee"]["explanation"]
+    assert "抵达日后 2 天" in explanation and "50%" in explanation
+
+
+def test_a_hold_whose_arrival_has_passed_cannot_be_confirmed(users, batch, twin):
+    booking = hold(users, batch, [(twin, 2, 4)])
+    for i in range(4):
+        add_participant(batch, sequence=i + 1)
+    Booking.objects.filter(pk=booking.pk).update(hold_expires_at=dt.datetime(2027, 3, 10, tzinfo=NOW.tzinfo))  # e.g. a long offer
+    the_day_after = dt.datetime(2027, 3, 2, 9, 0, tzinfo=NOW.tzinfo)
+    with pytest.raises(Conflict) as refused:
+        bookings.booking_confirm(actor=actor_of(users["factory_organiser"]), booking_id=booking.pk, now=the_day_after)
+    assert refused.value.code == "arrival_passed"
+    assert Booking.objects.get(pk=booking.pk).status == "held"
+    assert [(n.rooms_held, n.rooms_booked) for n in nights_of(twin)] == [(2, 0)] * 3
+
+
+@pytest.mark.parametrize("arrival", [dt.date(9999, 12, 31), dt.date(2029, 12, 31)])
+def test_arrivals_beyond_the_horizon_are_a_422_not_an_overflow(users, batch, twin, arrival):
+    organiser = actor_of(users["factory_organiser"])
+    with pytest.raises(ValidationFailed, match="horizon"):
+        hold(users, batch, [(twin, 1, 2)], arrival=arrival)
+    with pytest.raises(ValidationFailed, match="horizon"):
+        bookings.waitlist_join(actor=organiser, batch_id=batch.pk, base_id=twin.base_id, room_type_id=twin.pk, arrival=arrival,
+                               nights=3, rooms=1, people=2, now=NOW)
+    assert not Booking.objects.exists()
+
+
+def test_reductions_with_far_off_or_oversized_values_are_refused(users, batch, twin):
+    booking = hold(users, batch, [(twin, 2, 4)])
+    organiser = actor_of(users["factory_organiser"])
+    for arguments in ({"arrival": dt.date(9999, 12, 31)}, {"arrival": dt.date(1, 1, 1)}, {"nights": 10**12}, {"nights": 4}):
+        with pytest.raises(ValidationFailed):
+            bookings.booking_reduce(actor=organiser, booking_id=booking.pk, now=NOW, **arguments)
+    assert [n.rooms_held for n in nights_of(twin)] == [2, 2, 2]
+
+
+def test_oversized_room_requests_are_a_422(users, batch, twin):
+    with pytest.raises(ValidationFailed, match="at most"):
+        hold(users, batch, [(twin, 10**11, 10**11)])
+    assert not Booking.objects.exists()
+
+
+def test_the_beat_task_lapses_holds_whose_time_ran_out(users, batch, twin, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from groups.tasks import release_lapsed_holds
+
+    booking = hold(users, batch, [(twin, 2, 4)])
+    Booking.objects.filter(pk=booking.pk).update(hold_expires_at=timezone.now() - dt.timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert release_lapsed_holds.delay().get() == 1
+    assert Booking.objects.get(pk=booking.pk).status == "lapsed"
+    assert [(n.rooms_held, n.people_held) for n in nights_of(twin)] == [(0, 0)] * 3
+
+
+def test_no_notification_leaves_for_a_change_that_was_rolled_back(users, batch, twin, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    booking = hold(users, batch, [(twin, 1, 2)])
+    for i in range(2):
+        add_participant(batch, sequence=i + 1)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            bookings.booking_confirm(actor=actor_of(users["factory_organiser"]), booking_id=booking.pk, now=NOW)
+            raise RuntimeError("the surrounding work failed")
+    assert callbacks == [] and mail.outbox == []
+    assert Booking.objects.get(pk=booking.pk).status == "held"

@@ -225,7 +225,7 @@ def test_api_refusals_have_the_error_shape(booking_today, union_tree, users, cli
     refusal(post(operator_client, f"{API}/check-ins", {"code": "hello"}), 422, "bad_code")
     refusal(post(operator_client, f"{API}/check-ins", {"code": ""}), 422, "validation_error")
     refusal(post(operator_client, f"{API}/check-ins", {"codes": code}), 422, "validation_error")
-    refusal(operator_client.post(f"{API}/check-ins", "not json", content_type="application/json"), 400, "error")
+    refusal(operator_client.post(f"{API}/check-ins", "not json", content_type="application/json"), 400, "bad_request")
     refusal(post(operator_client, f"{API}/check-ins", {"code": code, "participant_ids": ["x"]}), 422, "validation_error")
     refusal(post(client_for(users["factory_organiser"]), f"{API}/check-ins", {"code": code}), 403, "forbidden")
     tomorrow = confirmed_booking(union=union_tree["factory"], base=hot_spring, arrival=timezone.localdate() + dt.timedelta(days=1))

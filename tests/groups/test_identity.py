@@ -71,3 +71,9 @@ def test_every_configured_handler_redacts():
     assert handlers
     for handler in handlers:
         assert any(isinstance(f, ResidentIdRedactingFilter) for f in handler.filters), handler
+
+
+@pytest.mark.parametrize("number", ["44030019900101²03X", "４４０３００１９９００１０１００３１", "4403001990010100٣1"])
+def test_digits_that_are_not_ascii_are_refused_not_crashing(number):
+    with pytest.raises(InvalidResidentId, match="17 位"):
+        parse_resident_id(number)

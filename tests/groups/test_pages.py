@@ -78,3 +78,89 @@ def test_partial_cancellation_and_waitlist_from_the_pages(users, batch, twin, cl
              {"action": "waitlist", "base_id": twin.base_id, "room_type_id": twin.pk, "rooms": "1", "people": "2"})
     assert other.waitlist_entries.get().status in ("waiting", "offered")
     assert "候补批次" in web.get("/bookings/").content.decode()
+
+
+def test_odd_form_input_is_explained_and_changes_nothing(users, batch, twin, client_for):
+    web = client_for(users["factory_organiser"])
+    far = web.get(f"/batches/{batch.pk}/availability/?arrival=9999-12-31&nights=3&base_id={twin.base_id}")
+    assert far.status_code == 200 and "horizon" in far.content.decode()
+    assert web.get(f"/batches/{batch.pk}/availability/?arrival=0001-01-01&nights=3").status_code == 200
+    odd = web.post(f"/batches/{batch.pk}/availability/?arrival={ARRIVAL}&nights=3",
+                   {"action": "hold", "base_id": twin.base_id, "rooms_abc": "2", "rooms_²": "2", f"rooms_{twin.pk}": "99999999999",
+                    f"people_{twin.pk}": "99999999999"}, follow=True)
+    assert odd.status_code == 200 and "at most" in odd.content.decode()
+    waiting = web.post(f"/batches/{batch.pk}/availability/?arrival={ARRIVAL}&nights=3",
+                       {"action": "waitlist", "base_id": twin.base_id, "room_type_id": twin.pk, "rooms": "99999999999", "people": "1"})
+    assert waiting.status_code == 200
+    far_batch = web.post("/batches/", {"title": "远期批次", "arrival": "9999-12-31", "nights": "3"})
+    assert far_batch.status_code == 200 and "horizon" in far_batch.content.decode()
+    assert not Booking.objects.exists() and not batch.waitlist_entries.exists()
+    assert not Batch.objects.filter(title="远期批次").exists()
+
+
+def test_the_booking_page_shows_the_policy_and_what_cancelling_today_costs(users, batch, twin, client_for):
+    from groups import bookings
+    from groups.access import actor_of
+    from groups.bookings import RoomRequest
+    from tests.groups.conftest import NOW
+
+    organiser = actor_of(users["factory_organiser"])
+    booking = bookings.booking_hold(actor=organiser, batch_id=batch.pk, base_id=twin.base_id, arrival=ARRIVAL, nights=3,
+                                    rooms=[RoomRequest(twin.pk, 2, 4)], now=NOW)
+    for i in range(4):
+        add_participant(batch, sequence=i + 1)
+    bookings.booking_confirm(actor=organiser, booking_id=booking.pk, now=NOW)
+    web = client_for(users["factory_organiser"])
+    html = web.get(f"/bookings/{booking.pk}/").content.decode()
+    assert "退订规则" in html and "≥ 7" in html and "20%" in html
+    assert "¥3120.00" in html and "退订费 ¥0.00" in html  # 50 days ahead: the 30-day rule, no fee
+    english = web.get(f"/bookings/{booking.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Cancellation policy" in english and "a fee of ¥0.00" in english
+
+
+def test_the_rooming_list_is_edited_on_the_batch_page(users, batch, twin, client_for):
+    from groups import bookings
+    from groups.access import actor_of
+    from groups.bookings import RoomRequest
+    from tests.groups.conftest import NOW
+
+    bookings.booking_hold(actor=actor_of(users["factory_organiser"]), batch_id=batch.pk, base_id=twin.base_id, arrival=ARRIVAL,
+                          nights=3, rooms=[RoomRequest(twin.pk, 2, 3)], now=NOW)
+    men = [add_participant(batch, sequence=i) for i in (1, 2)]
+    woman = add_participant(batch, sequence=3, female=True)
+    web = client_for(users["factory_organiser"])
+    assert 'id="rooming-form"' in web.get(f"/batches/{batch.pk}/").content.decode()
+    mixed = {f"room_type_{p.pk}": twin.pk for p in (*men, woman)} | {f"room_label_{men[0].pk}": "A01",
+                                                                     f"room_label_{men[1].pk}": "A02", f"room_label_{woman.pk}": "A02"}
+    refused = web.post(f"/batches/{batch.pk}/", {"save_rooming": "1", **mixed}, follow=True)
+    assert "男女混住" in refused.content.decode()
+    assert set(batch.participants.values_list("room_label", flat=True)) == {""}
+    good = {**mixed, f"room_label_{men[1].pk}": "A01", f"room_label_{woman.pk}": "A02"}
+    saved = web.post(f"/batches/{batch.pk}/", {"save_rooming": "1", **good}, follow=True)
+    assert "排房表已保存" in saved.content.decode()
+    assert dict(batch.participants.values_list("pk", "room_label")) == {men[0].pk: "A01", men[1].pk: "A01", woman.pk: "A02"}
+
+
+def test_a_person_is_removed_from_the_batch_page(users, batch, client_for):
+    web = client_for(users["factory_organiser"])
+    web.post(f"/batches/{batch.pk}/", {"file": SimpleUploadedFile("a.csv", csv_file(good_rows()))})
+    wife = batch.participants.get(name="张三妻")
+    page = web.get(f"/batches/{batch.pk}/").content.decode()
+    assert f'name="remove_participant" value="{wife.pk}"' in page
+    removed = web.post(f"/batches/{batch.pk}/", {"remove_participant": str(wife.pk)}, follow=True)
+    assert "已从名单移除 张三妻" in removed.content.decode()
+    odd = web.post(f"/batches/{batch.pk}/", {"remove_participant": "abc"}, follow=True)
+    assert odd.status_code == 200 and batch.participants.count() == 2
+
+
+def test_a_nul_character_in_a_page_address_or_form_is_a_422_page(users, batch, client_for):
+    web = client_for(users["factory_organiser"])
+    for response in (
+        web.post("/batches/", {"title": "a\x00b"}),
+        web.get("/batches/?q=a%00b"),
+        web.get("/bookings/?status=%00"),
+        web.post("/tokens/", {"name": "x\x00"}),
+        web.post(f"/batches/{batch.pk}/", {"remove_participant": "1\x00"}),
+    ):
+        assert response.status_code == 422 and "NUL" in response.content.decode()
+    assert Batch.objects.count() == 1

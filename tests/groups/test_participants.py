@@ -135,3 +135,84 @@ def test_rooming_and_eligibility_endpoints(users, batch, twin, client_for):
     batch.save()
     report = client.get(f"/api/v1/batches/{batch.pk}/eligibility").json()
     assert report["eligible"] is False and report["failures"][0]["people"] == ["张三妻"]
+
+
+def test_unreadable_csv_lines_and_odd_ids_are_a_422_naming_the_line(users, batch, client_for):
+    client = client_for(users["factory_organiser"])
+    huge = csv_file(good_rows()[:1]) + ("王五," + "1" * 200_000 + ",13800138000,男,某厂,,一线职工,\n").encode()
+    response = upload(client, batch, huge)
+    assert response.status_code == 422 and response.json()["code"] == "import_rejected"
+    assert response.json()["detail"]["rows"][0]["line"] == 3
+    rows = good_rows()
+    rows[1][1] = rows[1][1][:14] + "²" + rows[1][1][15:]  # a superscript two passes str.isdigit()
+    response = upload(client, batch, csv_file(rows))
+    assert response.status_code == 422
+    assert [row["line"] for row in response.json()["detail"]["rows"]] == [3]
+    assert not Participant.objects.exists()
+
+
+def test_family_must_name_a_worker_other_than_themselves(users, batch, client_for):
+    rows = good_rows()
+    worker, wife = rows[0][1], rows[2][1]
+    rows.append(["张三子", resident_id(sequence=5), "13800138005", "男", "无", "", "家属", wife])  # the wife is family herself
+    rows.append(["李四", resident_id(sequence=6), "13800138006", "男", "无", "", "家属", resident_id(sequence=6)])  # himself
+    response = upload(client_for(users["factory_organiser"]), batch, csv_file(rows))
+    assert response.status_code == 422
+    by_line = {row["line"]: " ".join(row["problems"]) for row in response.json()["detail"]["rows"]}
+    assert set(by_line) == {5, 6}
+    assert "不能是另一位家属" in by_line[5] and "不能是本人" in by_line[6]
+    assert worker not in response.content.decode()
+    assert not Participant.objects.exists()
+
+
+def test_removing_a_person_before_check_in(users, batch, client_for):
+    from django.utils import timezone
+
+    from groups.models import Booking, CheckIn
+    from tests.factories import BaseFactory, RoomTypeFactory
+
+    client = client_for(users["factory_organiser"])
+    upload(client, batch, csv_file(good_rows()))
+    worker, colleague, wife = batch.participants.order_by("pk")
+    url = f"/api/v1/batches/{batch.pk}/participants"
+    refused = client.delete(f"{url}/{worker.pk}")
+    assert refused.status_code == 409 and refused.json()["code"] == "family_listed" and "张三妻" in refused.json()["message"]
+    assert client.delete(f"{url}/{wife.pk}").status_code == 204
+    assert client.delete(f"{url}/{worker.pk}").status_code == 204
+    assert client.delete(f"{url}/{worker.pk}").status_code == 404
+    assert client_for(users["shenzhen_organiser"]).delete(f"{url}/{colleague.pk}").status_code == 404
+    assert client_for(users["operator"]).delete(f"{url}/{colleague.pk}").status_code in (403, 404)
+    assert list(batch.participants.values_list("name", flat=True)) == ["李梅"]
+    # Once the group has checked in, the list is final.
+    room_type = RoomTypeFactory(base=BaseFactory(operator=users["operator"].membership.organisation))
+    booking = Booking.objects.create(reference="LXTEST", batch=batch, union=batch.union, base=room_type.base, arrival=batch.arrival,
+                                     nights=3, people=1, rooms=1, status="checked_in", created_by=users["factory_organiser"])
+    CheckIn.objects.create(booking=booking, participant=colleague, checked_in_by=users["operator"], at=timezone.now())
+    final = client.delete(f"{url}/{colleague.pk}")
+    assert final.status_code == 409 and final.json()["code"] == "list_final"
+    assert batch.participants.count() == 1
+
+
+def test_a_confirmed_booking_takes_no_more_people_than_its_places(users, batch, client_for):
+    from groups.models import Booking
+    from tests.factories import BaseFactory, RoomTypeFactory
+
+    room_type = RoomTypeFactory(base=BaseFactory())
+    Booking.objects.create(reference="LXCONF", batch=batch, union=batch.union, base=room_type.base, arrival=batch.arrival,
+                           nights=3, people=2, rooms=1, status="confirmed", created_by=users["factory_organiser"])
+    response = upload(client_for(users["factory_organiser"]), batch, csv_file(good_rows()))
+    assert response.status_code == 409 and response.json()["code"] == "places_exceeded"
+    assert "2" in response.json()["message"]
+    assert not Participant.objects.exists()
+    assert upload(client_for(users["factory_organiser"]), batch, csv_file(good_rows()[:2])).status_code == 201
+
+
+def test_names_with_invisible_control_characters_are_refused(users, batch, client_for):
+    rows = good_rows()
+    rows[0][0] = "张\x01三"
+    rows[1][4] = "东莞\u202e厂子电"  # a right-to-left override disguises the text
+    response = upload(client_for(users["factory_organiser"]), batch, csv_file(rows))
+    assert response.status_code == 422
+    by_line = {row["line"]: " ".join(row["problems"]) for row in response.json()["detail"]["rows"]}
+    assert "姓名含有不可见的控制字符" in by_line[2] and "工作单位含有不可见的控制字符" in by_line[3]
+    assert not Participant.objects.exists()

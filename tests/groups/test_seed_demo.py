@@ -388,3 +388,15 @@ def test_each_role_start_page_renders_with_the_seeded_data(seeded, username):
     for page in START_PAGES[username]:
         response = client.get(page)
         assert response.status_code == 200, (username, page, response.status_code)
+
+
+def test_the_default_139_bases_sit_mostly_in_the_rural_north_and_east():
+    from groups.demo.build import DEFAULT_BASES, _allocate
+
+    counts = _allocate(DEFAULT_BASES, geo.BASE_WEIGHTS, must_have="441600")
+    assert DEFAULT_BASES == 139 and sum(counts.values()) == 139
+    assert set(counts) == {city.code for city in geo.CITIES} and all(counts.values())  # every city has one at least
+    north_and_east = sum(counts[code] for code in ("441600", "440200", "441800", "441400"))  # 河源 韶关 清远 梅州
+    delta = sum(counts[code] for code in ("440100", "440300", "440600", "441900", "442000", "440400"))  # the PRD
+    assert north_and_east >= 65 and delta * 4 < north_and_east
+    assert max(counts, key=counts.get) in {"441600", "440200"}

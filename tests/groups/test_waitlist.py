@@ -93,3 +93,29 @@ def test_a_batch_waits_once_and_not_while_it_has_a_booking(full_house, users, tw
     with pytest.raises(Conflict, match="active booking"):
         bookings.waitlist_join(actor=organiser, batch_id=holder.batch_id, base_id=twin.base_id, room_type_id=twin.pk,
                                arrival=ARRIVAL, nights=3, rooms=1, people=2, now=NOW)
+
+
+def test_leaving_the_waitlist_declines_an_outstanding_offer_and_serves_the_next(full_house, twin, django_capture_on_commit_callbacks):
+    from retreat.errors import Conflict
+
+    organiser, holder, waiting = full_house
+    with django_capture_on_commit_callbacks(execute=True):
+        bookings.booking_reduce(actor=organiser, booking_id=holder.pk, rooms=[RoomRequest(twin.pk, 6, 12)], now=NOW)
+    first = WaitlistEntry.objects.get(pk=waiting[0].pk)
+    assert first.status == "offered"
+    with django_capture_on_commit_callbacks(execute=True):
+        left = bookings.waitlist_cancel(actor=organiser, entry_id=first.pk, now=NOW)
+    assert left.status == "cancelled" and left.offered_booking.status == "cancelled"
+    second = WaitlistEntry.objects.get(pk=waiting[1].pk)
+    assert second.status == "offered"  # the declined 4 rooms went on to the next in line
+    assert set(NightInventory.objects.filter(room_type=twin, night__range=(ARRIVAL, ARRIVAL + dt.timedelta(days=2)))
+               .values_list("rooms_held", flat=True)) == {8}
+    with pytest.raises(Conflict) as refused:
+        bookings.waitlist_cancel(actor=organiser, entry_id=first.pk, now=NOW)
+    assert refused.value.code == "not_waiting" and refused.value.detail == {"status": "cancelled"}
+
+
+def test_leaving_while_waiting(full_house, twin):
+    organiser, _holder, waiting = full_house
+    assert bookings.waitlist_cancel(actor=organiser, entry_id=waiting[1].pk, now=NOW).status == "cancelled"
+    assert bookings.waitlist_serve(base_id=twin.base_id, now=NOW) == []

@@ -88,3 +88,17 @@ def test_an_operator_checks_in_by_hand_on_the_booking_arrivals_page(booking, use
     organiser = client_for(users["factory_organiser"])
     assert organiser.get(f"/itineraries/bookings/{booking.reference}/arrivals/").status_code == 200
     assert organiser.post(f"/itineraries/bookings/{booking.reference}/arrivals/", {"participant_ids": ids}).status_code == 403
+
+
+def test_impossible_dates_in_the_address_are_ignored_not_a_500(booking, users, client_for):
+    operator = client_for(users["operator"])
+    assert operator.get("/itineraries/arrivals/?date=2027-02-31&base_id=٣").status_code == 200
+    for query in ("date_from=2027-13-01", "date_to=2027-02-30"):
+        assert operator.get(f"/itineraries/arrivals/stats/?{query}").status_code == 200
+
+
+def test_a_nul_character_in_a_reference_is_a_422_page(booking, users, client_for):
+    operator = client_for(users["operator"])
+    for url in ("/itineraries/bookings/AB%00C/", "/itineraries/bookings/AB%00C/arrivals/", "/itineraries/arrivals/?date=%00"):
+        response = operator.get(url)
+        assert response.status_code == 422 and "NUL" in response.content.decode()

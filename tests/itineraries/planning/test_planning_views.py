@@ -1,5 +1,7 @@
 """The planning pages: admins create and run rounds, organisers submit and answer."""
 
+from django.utils import timezone
+
 from itineraries.models import PlanningRequest, PlanningRound
 from tests.itineraries.planning.conftest import FIRST_NIGHT, make_batch, propose, submit
 
@@ -73,3 +75,25 @@ def test_pages_hide_other_tenants(open_round, users, client_for):
     assert "只有管理员可以管理统筹轮次" in response.content.decode()
     open_round.refresh_from_db()
     assert open_round.status == PlanningRound.Status.OPEN
+
+
+def test_the_round_page_pages_and_filters_the_requests(world, open_round, union_tree, users, client_for, monkeypatch):
+    from itineraries import planning_views
+
+    monkeypatch.setattr(planning_views, "REQUESTS_PER_PAGE", 2)
+    batches = [make_batch(union=union_tree["factory"], user=users["factory_organiser"], title=f"分页团{n}", people=2) for n in range(3)]
+    requests = [PlanningRequest.objects.create(
+        round=open_round, batch=batch, union=batch.union, people=2, rooms=1, nights=2, earliest_arrival=FIRST_NIGHT,
+        latest_arrival=FIRST_NIGHT, preferences=[{"base": world["heyuan"].pk}], submitted_by=users["factory_organiser"],
+        submitted_at=timezone.now(),
+    ) for batch in batches]
+    PlanningRequest.objects.filter(pk=requests[2].pk).update(status=PlanningRequest.Status.UNPLACED, reason="测试原因")
+    admin = client_for(users["province_admin"])
+
+    first = admin.get(f"/planning/{open_round.pk}/").content.decode()
+    assert "需求（3）" in first and "分页团0" in first and "分页团2" not in first and "第 1 / 2 页" in first
+    assert "分页团2" in admin.get(f"/planning/{open_round.pk}/?page=2").content.decode()
+    unplaced = admin.get(f"/planning/{open_round.pk}/?status=unplaced").content.decode()
+    assert "需求（1）" in unplaced and "分页团2" in unplaced and "分页团0" not in unplaced
+    assert "未能安排 1" in unplaced
+    assert admin.get(f"/planning/{open_round.pk}/?status=nonsense&page=99").status_code == 200

@@ -1,0 +1,38 @@
+"""Answers under /api/ keep the one error shape even when no endpoint was reached."""
+
+import json
+
+from django.http import HttpResponse
+
+API_PREFIX = "/api/v1/"
+MESSAGES = {
+    404: ("not_found", "接口不存在 (no such API endpoint)"),
+    405: ("method_not_allowed", "该接口不支持此请求方法 (method not allowed on this endpoint)"),
+}
+
+
+class ApiErrorShapeMiddleware:
+    """Turns Django's HTML 404 (no URL matched) and ninja's bare 405 into ``{code, message, detail}``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code in MESSAGES
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, message = MESSAGES[response.status_code]
+            detail = {"path": request.path, "method": request.method}
+            if response.status_code == 405:
+                detail["allowed"] = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
+            shaped = HttpResponse(
+                json.dumps({"code": code, "message": message, "detail": detail}, ensure_ascii=False),
+                status=response.status_code, content_type="application/json; charset=utf-8",
+            )
+            if response.has_header("Allow"):
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response
