@@ -41,9 +41,20 @@ class BaseAdmin(admin.ModelAdmin):
 
 @admin.register(CertificationEvent)
 class CertificationEventAdmin(admin.ModelAdmin):
+    """The certification history is kept as it happened: readable here, written only by the lifecycle services."""
+
     list_display = ["base", "action", "from_status", "to_status", "actor", "at"]
     list_filter = ["action", "to_status"]
     raw_id_fields = ["base", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(RoomType)
@@ -58,6 +69,8 @@ class NightInventoryAdmin(admin.ModelAdmin):
     list_filter = ["closed"]
     date_hierarchy = "night"
     raw_id_fields = ["room_type"]
+    # Held and booked counts follow the bookings (groups.bookings); editing them here would desynchronise the two.
+    readonly_fields = ["rooms_held", "rooms_booked", "people_held", "people_booked"]
 
 
 class RouteItemInline(admin.TabularInline):

@@ -19,6 +19,7 @@ from bases.schemas import (
     CertificationEventOut,
     CertificationQueueIn,
     CertifyIn,
+    DepartureFilterIn,
     DepartureIn,
     DepartureOut,
     InventoryChangeOut,
@@ -299,8 +300,8 @@ def route_unpublish(request, route_id: int):
 
 @router.get("/routes/{int:route_id}/departures", response={200: list[DepartureOut], **ERRORS})
 @paginate(BoundedPagination)
-def departure_list(request, route_id: int):
-    return selectors.departure_list(actor=actor_of(request.user), route_id=route_id)
+def departure_list(request, route_id: int, filters: Query[DepartureFilterIn]):
+    return selectors.departure_list(actor=actor_of(request.user), route_id=route_id, **filters.dict())
 
 
 @router.post("/routes/{int:route_id}/departures", response={201: DepartureOut, **ERRORS})

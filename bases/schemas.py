@@ -339,6 +339,12 @@ class DepartureIn(Schema):
     seats: int = Field(..., ge=1, le=10000)
 
 
+class DepartureFilterIn(Schema):
+    departing_from: dt.date | None = None
+    departing_until: dt.date | None = None
+    seats: int | None = Field(None, ge=1, le=10000, description="at least this many free seats")
+
+
 class SeatsIn(Schema):
     seats: int = Field(..., ge=0, le=10000)
 

@@ -378,6 +378,22 @@ def owned_route_get(*, actor: Actor, route_id: int) -> Route:
     return route
 
 
-def departure_list(*, actor: Actor, route_id: int) -> QuerySet[RouteDeparture]:
-    return route_get(actor=actor, route_id=route_id).departures.all()
+def departure_list(
+    *, actor: Actor, route_id: int, departing_from: dt.date | None = None, departing_until: dt.date | None = None,
+    seats: int | None = None,
+) -> QuerySet[RouteDeparture]:
+    """A visible route's departures, optionally within dates and with at least ``seats`` free."""
+    if departing_from and departing_until and departing_from > departing_until:
+        raise ValidationFailed(
+            f"出发日期范围的起点 {departing_from} 晚于终点 {departing_until} (departing_from is after departing_until)",
+            detail={"departing_from": departing_from.isoformat(), "departing_until": departing_until.isoformat()},
+        )
+    departures = route_get(actor=actor, route_id=route_id).departures.all()
+    if departing_from:
+        departures = departures.filter(date__gte=departing_from)
+    if departing_until:
+        departures = departures.filter(date__lte=departing_until)
+    if seats:
+        departures = departures.filter(seats__gte=F("seats_held") + F("seats_booked") + seats)
+    return departures
 

@@ -159,6 +159,7 @@ def certification_reinstate(*, actor: Actor, base_id: int, reason: str = "", now
                 code="certificate_expired",
                 detail={"status": base.status, "valid_until": str(base.valid_until)},
             )
+        reason = _require_reason(reason, Action.REINSTATE)  # why it may receive groups again
         from_status, base.status = base.status, Status.CERTIFIED
         return _record(base=base, action=Action.REINSTATE, from_status=from_status, actor_user_id=actor.user_id, reason=reason, now=now)
 
@@ -280,6 +281,12 @@ def base_create(*, actor: Actor, themes: list[str] = (), operator_id: int | None
 @transaction.atomic
 def base_update(*, actor: Actor, base_id: int, themes: list[str] | None = None, **changes) -> Base:
     base = managed_base_get(actor=actor, base_id=base_id)
+    nulls = sorted(name for name, value in changes.items() if name in BASE_FIELDS and value is None)
+    if nulls:
+        raise ValidationFailed(
+            f"以下字段不能为 null，留空请传空字符串 (these fields cannot be null; send \"\" to clear one): {', '.join(nulls)}",
+            detail={name: "null" for name in nulls},
+        )
     for name, value in changes.items():
         if name in BASE_FIELDS:
             setattr(base, name, value)
@@ -329,12 +336,9 @@ def room_type_update(*, actor: Actor, base_id: int, room_type_id: int, today: dt
         _full_clean(room_type)
         if room_type.beds_per_room < beds_before:
             RoomType.objects.select_for_update().filter(pk=room_type.pk).first()
-            rows = (
-                NightInventory.objects.select_for_update()
-                .filter(room_type=room_type, night__gte=today)
-                .filter(Q(people_held__gt=0) | Q(people_booked__gt=0))
-                .order_by("pk")
-            )
+            # Every night from today is locked, not only those with guests: a hold landing on an empty
+            # night while this commits would otherwise be sized by the old beds per room.
+            rows = NightInventory.objects.select_for_update().filter(room_type=room_type, night__gte=today).order_by("pk")
             # The people of each night must still fit in the rooms they hold or booked.
             shortfalls = [
                 Shortfall(row.night, row.rooms_taken, row.rooms, row.people_held + row.people_booked,
@@ -642,6 +646,8 @@ def route_create(
     route.save()
     route.themes.set(_themes(list(themes)))
     _write_days(route=route, days=days)
+    if published:
+        check_route_bookable(route=route, today=timezone.localdate())
     return route
 
 
@@ -667,12 +673,36 @@ def route_update(
             raise Conflict("线路已有预订，不能修改日程 (the route has bookings; its days cannot change)", detail={"route_id": route_id})
         _check_days(actor=actor, days=days)
         _write_days(route=route, days=days)
+        if route.published:
+            check_route_bookable(route=route, today=timezone.localdate())
     return owned_route_get(actor=actor, route_id=route_id)
 
 
+def check_route_bookable(*, route: Route, today: dt.date) -> None:
+    """A published route is offered for booking: every night must be at a base whose certification is valid now."""
+    uncertified = [
+        day for day in route.route_days.select_related("night_base").order_by("number")
+        if day.night_base_id and not (
+            day.night_base.status == Status.CERTIFIED and day.night_base.valid_until and day.night_base.valid_until >= today
+        )
+    ]
+    if uncertified:
+        listed = "; ".join(
+            f"第 {day.number} 天 (day {day.number}): {day.night_base.name}（{day.night_base.get_status_display()}）" for day in uncertified
+        )
+        raise Conflict(
+            f"线路住宿的基地须持有效认证才能发布 (a published route may only spend nights at certified bases): {listed}",
+            code="base_not_certified",
+            detail={"days": [{"day": day.number, "night_base_id": day.night_base_id, "status": day.night_base.status}
+                             for day in uncertified]},
+        )
+
+
 @transaction.atomic
-def route_publish(*, actor: Actor, route_id: int, published: bool) -> Route:
+def route_publish(*, actor: Actor, route_id: int, published: bool, today: dt.date | None = None) -> Route:
     route = owned_route_get(actor=actor, route_id=route_id)
+    if published:
+        check_route_bookable(route=route, today=today or timezone.localdate())
     route.published = published
     route.save(update_fields=["published"])
     return route

@@ -449,6 +449,9 @@ def route_publish_action(request, route_id: int):
         route = services.route_publish(actor=actor, route_id=route_id, published=published)
     except NotFound as error:
         _or_404(error)
+    except ApplicationError as error:  # e.g. a night at a base that is no longer certified
+        messages.error(request, error.message)
+        return redirect(next_url)
     messages.success(request, (_("%(title)s 已发布") if published else _("%(title)s 已下架")) % {"title": route.title})
     return redirect(next_url)
 

@@ -4,6 +4,8 @@
 usage: .venv/bin/python bench/plan.py [--time-limit 60] [--workers 2] [--seed 0] [extra.json ...]
 
 Prints one markdown row per instance; every plan is validated by the checker.
+"CPU s" is the process's CPU time during the solve (both threads): on a shared
+machine it says how much of the wall time the solver actually had.
 No Django needed.
 """
 from __future__ import annotations
@@ -35,9 +37,11 @@ def run(path: str, time_limit: float, workers: int, seed: int) -> str:
     timeline: list[tuple[float, float | None]] = []
     stats: list[SearchStats] = []
     started = time.monotonic()
+    cpu_started = time.process_time()
     result = solve(instance, time_limit=time_limit, workers=workers, seed=seed, stats=stats,
                    progress=lambda objective, bound, gap, elapsed: timeline.append((elapsed, gap)))
     wall = time.monotonic() - started
+    cpu = time.process_time() - cpu_started
     problems = check_result(instance, result)
     for problem in (fcfs_problems + problems)[:10]:
         print(f"  INVALID {instance.name}: {problem}", file=sys.stderr)
@@ -53,7 +57,7 @@ def run(path: str, time_limit: float, workers: int, seed: int) -> str:
             f"{'-' if lp_value is None else f'{lp_value:,.2f}'} | {bound:,} | "
             f"{percent(bound - result.objective, bound)} | {percent(result.objective - fcfs.objective, fcfs.objective)} | "
             f"{len(result.assignments):,}/{len(fcfs.assignments):,} | {stats[0].lp_seconds:.1f} | "
-            f"{stats[0].steps} | {' / '.join(reached)} | {wall:.1f} | {result.status} | {valid} |")
+            f"{stats[0].steps} | {' / '.join(reached)} | {wall:.1f} | {cpu:.1f} | {result.status} | {valid} |")
 
 
 def main() -> None:
@@ -67,10 +71,12 @@ def main() -> None:
 
     paths = [] if args.only_extra else sorted(glob.glob(os.path.join(SHARED_INSTANCES, "*.json")))
     paths += args.files
-    print(f"time limit {args.time_limit:g} s, {args.workers} workers, seed {args.seed}")
+    load = os.getloadavg()
+    print(f"time limit {args.time_limit:g} s, {args.workers} workers, seed {args.seed}, "
+          f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print("| instance | groups | FCFS | solver | LP value | bound | gap to bound % | over FCFS % | "
-          "placed (solver/FCFS) | LP s | LNS steps | s to gap 5/3/2/1 % | wall s | status | valid |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|")
+          "placed (solver/FCFS) | LP s | LNS steps | s to gap 5/3/2/1 % | wall s | CPU s | status | valid |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|")
     for path in paths:
         print(run(path, args.time_limit, args.workers, args.seed), flush=True)
 

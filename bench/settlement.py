@@ -43,6 +43,22 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "平", "刚"]
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a live process and all its live descendants, each with its finished children (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / ticks
+
+
 def pdf_pages(pdf: bytes) -> int:
     with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
         handle.write(pdf)
@@ -173,13 +189,10 @@ def bench_month(world: World, count: int, group: int, redis_url: str) -> dict:
                 break
             time.sleep(0.25)
         seconds = time.monotonic() - started
+        worker_cpu = tree_cpu_seconds(worker.pid)  # the worker and its render processes, boot included
     finally:
         worker.terminate()
         worker.wait(timeout=60)
-    import resource
-
-    worker_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    worker_cpu = worker_cpu.ru_utime + worker_cpu.ru_stime  # includes the worker's boot (~2 s) and pdfinfo runs so far
     if batch.status != MonthBatch.Status.DONE:
         raise SystemExit(f"month batch failed: {batch.error}\n{(media / 'worker.log').read_text()[-2000:]}")
     archive = zipfile.ZipFile(io.BytesIO((media / batch.archive.name).read_bytes()))

@@ -7,6 +7,7 @@ from ninja.pagination import paginate
 
 from billing import documents, selectors, services
 from billing.schemas import (
+    ApproveIn,
     ArrivalRowOut,
     FundingPolicyIn,
     FundingPolicyOut,
@@ -127,7 +128,7 @@ def settlement_submit(request, booking_id: int, payload: SettlementIn):
     settlement = services.settlement_submit(
         actor=actor_of(request.user),
         booking_id=booking_id,
-        arrivals=[services.ArrivalActual(**arrival.dict()) for arrival in payload.arrivals],
+        arrivals=None if payload.arrivals is None else [services.ArrivalActual(**arrival.dict()) for arrival in payload.arrivals],
         extras=[services.ExtraActual(**extra.dict()) for extra in payload.extras],
         now=timezone.now(),
     )
@@ -150,8 +151,13 @@ def settlement_detail(request, settlement_id: int):
 
 
 @router.post("/settlements/{settlement_id}/approve", response={200: SettlementOut, **ERRORS})
-def settlement_approve(request, settlement_id: int):
-    services.settlement_approve(actor=actor_of(request.user), settlement_id=settlement_id, now=timezone.now())
+def settlement_approve(request, settlement_id: int, payload: ApproveIn | None = None):
+    services.settlement_approve(
+        actor=actor_of(request.user),
+        settlement_id=settlement_id,
+        now=timezone.now(),
+        expected_submitted_at=payload.submitted_at if payload else None,
+    )
     return selectors.settlement_get(actor=actor_of(request.user), settlement_id=settlement_id)
 
 

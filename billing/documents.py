@@ -1,7 +1,7 @@
 """Settlement PDFs (结算单), month statements and accounting exports.
 
-PDFs go through ``retreat.pdf.render_pdf``; the layout data is built here from
-the stored split, so a PDF printed later shows exactly what was decided.
+PDFs go through ``retreat.pdf`` (``html_to_pdf``; ``html_to_pdf_many`` for a month); the
+layout data is built here from the stored split, so a PDF printed later shows exactly what was decided.
 """
 
 import csv
@@ -13,8 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -22,8 +24,9 @@ from bases.models import Base
 from billing import selectors
 from billing.funding import format_fen
 from billing.models import FundProgramme, Settlement
+from billing.funding.explain import Language
 from billing.splits import explanation_texts
-from retreat.pdf import qr_svg_data_uri, render_pdf
+from retreat.pdf import html_to_pdf, qr_svg_data_uri
 
 # Person-level rules worth printing next to a member on the split table (the
 # cost lines are summed up in the cost section instead).
@@ -35,8 +38,10 @@ def verify_url(settlement: Settlement) -> str:
     return site + reverse("billing-verify", args=[selectors.settlement_verify_token(settlement)])
 
 
-def split_view(split: dict[str, Any]) -> dict[str, Any]:
+def split_view(split: dict[str, Any], language: Language = "zh") -> dict[str, Any]:
     """A stored split as the rows pages and PDFs print: programmes, members, cost lines, notes, totals.
+
+    PDFs are official documents and stay Chinese; pages pass the reader's language.
 
     Members' rule notes repeat across a batch, so each distinct note is printed
     once in ``rule_legend`` and members refer to it by number (``note_refs``).
@@ -52,7 +57,7 @@ def split_view(split: dict[str, Any]) -> dict[str, Any]:
             "union": format_fen(person["union_fen"]),
             "own": format_fen(person["own_payment_fen"]),
             "notes": explanation_texts(
-                [item for item in person["explanations"] if item["rule"].startswith(_PERSON_NOTE_PREFIXES)]
+                [item for item in person["explanations"] if item["rule"].startswith(_PERSON_NOTE_PREFIXES)], language
             ),
         }
         for person in split["participants"]
@@ -63,11 +68,11 @@ def split_view(split: dict[str, Any]) -> dict[str, Any]:
     return {
         "members": members,
         "rule_legend": list(legend),
-        "cost_lines": _cost_lines(split),
+        "cost_lines": _cost_lines(split, language),
         "programmes": [
             {**row, "paid": format_fen(row["paid_fen"]), "requested": format_fen(row["requested_fen"])} for row in split["programmes"]
         ],
-        "booking_notes": explanation_texts(split["explanations"]),
+        "booking_notes": explanation_texts(split["explanations"], language),
         "totals": {
             "total": format_fen(split["total_fen"]),
             "programmes": format_fen(split["programmes_fen"]),
@@ -77,11 +82,16 @@ def split_view(split: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def preview_context(preview: dict[str, Any]) -> dict[str, Any]:
-    return {"booking": preview["booking"], **split_view(preview)}
+def page_language() -> Language:
+    """The explanation language of a page: English when the reader chose it, else Chinese."""
+    return "en" if (get_language() or "").startswith("en") else "zh"
 
 
-def settlement_context(settlement: Settlement) -> dict[str, Any]:
+def preview_context(preview: dict[str, Any], language: Language = "zh") -> dict[str, Any]:
+    return {"booking": preview["booking"], **split_view(preview, language)}
+
+
+def settlement_context(settlement: Settlement, language: Language = "zh") -> dict[str, Any]:
     booking = settlement.booking
     arrivals = list(settlement.arrivals.select_related("participant"))
     url = verify_url(settlement)
@@ -92,7 +102,7 @@ def settlement_context(settlement: Settlement) -> dict[str, Any]:
         "sign_in": [arrival for arrival in arrivals if arrival.arrived],
         "no_shows": [arrival for arrival in arrivals if not arrival.arrived],
         "extras": list(settlement.extras.all()),
-        **split_view(settlement.split),
+        **split_view(settlement.split, language),
         "events": list(settlement.events.select_related("actor")),
         "verify_url": url,
         "qr": qr_svg_data_uri(url),
@@ -100,18 +110,22 @@ def settlement_context(settlement: Settlement) -> dict[str, Any]:
     }
 
 
-def _cost_lines(split: dict[str, Any]) -> list[dict[str, Any]]:
+def _cost_lines(split: dict[str, Any], language: Language = "zh") -> list[dict[str, Any]]:
     """Every cost line of every member, summed by identical wording (e.g. 22 × lodging)."""
     grouped: dict[str, list[int]] = defaultdict(list)
     stored = [item for person in split["participants"] for item in person["explanations"] if item["rule"].startswith("cost.")]
     stored += [item for item in split["explanations"] if item["rule"].startswith("cost.")]
-    for item, text in zip(stored, explanation_texts(stored)):
+    for item, text in zip(stored, explanation_texts(stored, language)):
         grouped[text].append(item["amount_fen"])
     return [{"text": text, "count": len(amounts), "amount": format_fen(sum(amounts))} for text, amounts in grouped.items()]
 
 
+def settlement_html(*, settlement: Settlement) -> str:
+    return render_to_string("billing/pdf/settlement.html", settlement_context(settlement))
+
+
 def settlement_pdf(*, settlement: Settlement) -> bytes:
-    return render_pdf("billing/pdf/settlement.html", settlement_context(settlement))
+    return html_to_pdf(settlement_html(settlement=settlement))
 
 
 def _statement_rows(settlements: Sequence[Settlement], programme: FundProgramme | None = None) -> list[dict[str, Any]]:
@@ -134,8 +148,12 @@ def _approved_sum(rows: list[dict[str, Any]], attribute: str) -> Decimal:
 
 
 def base_statement_pdf(*, base: Base, month: dt.date, settlements: Sequence[Settlement]) -> bytes:
+    return html_to_pdf(base_statement_html(base=base, month=month, settlements=settlements))
+
+
+def base_statement_html(*, base: Base, month: dt.date, settlements: Sequence[Settlement]) -> str:
     rows = _statement_rows([s for s in settlements if s.booking.base_id == base.pk])
-    return render_pdf(
+    return render_to_string(
         "billing/pdf/base_statement.html",
         {
             "base": base,
@@ -148,8 +166,12 @@ def base_statement_pdf(*, base: Base, month: dt.date, settlements: Sequence[Sett
 
 
 def programme_statement_pdf(*, programme: FundProgramme, month: dt.date, settlements: Sequence[Settlement]) -> bytes:
+    return html_to_pdf(programme_statement_html(programme=programme, month=month, settlements=settlements))
+
+
+def programme_statement_html(*, programme: FundProgramme, month: dt.date, settlements: Sequence[Settlement]) -> str:
     rows = _statement_rows(settlements, programme)
-    return render_pdf(
+    return render_to_string(
         "billing/pdf/programme_statement.html",
         {
             "programme": programme,

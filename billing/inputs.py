@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from billing.funding import (
     BaseDiscount,
@@ -225,8 +225,7 @@ def programme_states(
         paid_this_year = {row["person_key"]: to_fen(row["paid"]) for row in others.values("person_key").annotate(paid=Sum("amount"))}
         allowance = None
         if programme.contribution == FundProgramme.Contribution.MATCHING and programme.matching_total_cap is not None:
-            used = programme.committed + programme.spent - own
-            allowance = max(0, to_fen(programme.matching_total_cap - used))
+            allowance = max(0, to_fen(programme.matching_total_cap - _matching_used(programme=programme, booking=booking)))
         states.append(
             ProgrammeState(
                 rules=programme_rules(programme),
@@ -239,6 +238,25 @@ def programme_states(
             )
         )
     return states
+
+
+def _matching_used(*, programme: FundProgramme, booking: Booking) -> Decimal:
+    """What the programme's other bookings use of its total matching cap.
+
+    A programme's allocations add up to what it committed and spent; payments to
+    fully funded unions are not matching (see ``billing.funding.rules``), so they
+    do not use the cap.
+    """
+    fully_funded = Q(pk__in=[])
+    for path in programme.fully_funded_unions.values_list("path", flat=True):
+        fully_funded |= Q(booking__union__path__startswith=path)
+    used = (
+        FundingAllocation.objects.filter(programme=programme)
+        .exclude(booking=booking)
+        .exclude(fully_funded)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return used or Decimal("0.00")
 
 
 def settlement_extras(extras: Iterable[tuple[str, Decimal, str]]) -> list[ExtraCharge]:

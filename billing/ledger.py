@@ -63,7 +63,26 @@ def post_entries(*, postings: Sequence[Posting], actor: Actor, now: datetime) ->
     and is skipped, so a retried request changes nothing.
     """
     keys = [posting.idempotency_key for posting in postings]
-    already_posted = set(LedgerEntry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    if len(set(keys)) != len(keys):
+        raise ValueError("an idempotency key appears twice in one posting")
+    already_posted = {
+        entry["idempotency_key"]: entry
+        for entry in LedgerEntry.objects.filter(idempotency_key__in=keys).values(
+            "idempotency_key", "programme_id", "booking_id", "kind", "committed_delta", "spent_delta"
+        )
+    }
+    for posting in postings:
+        entry = already_posted.get(posting.idempotency_key)
+        if entry is not None and (
+            entry["programme_id"], entry["booking_id"], entry["kind"], entry["committed_delta"], entry["spent_delta"]
+        ) != (posting.programme_id, posting.booking_id, posting.kind, posting.committed_delta, posting.spent_delta):
+            # A replay must repeat the original; a different movement under the same key is a bug or a
+            # stale retry, and silently skipping it would leave the balance short of what was meant.
+            raise Conflict(
+                f"台账幂等键 {posting.idempotency_key} 已用于另一笔记录 (idempotency key already used for a different entry)",
+                code="idempotency_key_reused",
+                detail={"idempotency_key": posting.idempotency_key},
+            )
     fresh = [posting for posting in postings if posting.idempotency_key not in already_posted]
     with transaction.atomic():
         for posting in sorted(fresh, key=lambda posting: posting.programme_id):

@@ -160,8 +160,16 @@ class ExtraIn(Schema):
 
 
 class SettlementIn(Schema):
-    arrivals: list[ArrivalIn] = Field(..., max_length=2000)
+    """Who came and for how many nights; left out, the check-ins (核销) say it."""
+
+    arrivals: list[ArrivalIn] | None = Field(None, max_length=2000)
     extras: list[ExtraIn] = Field([], max_length=50)
+
+
+class ApproveIn(Schema):
+    """The submission being approved (``submitted_at`` of the settlement as read); a later resubmission is a 409."""
+
+    submitted_at: dt.datetime | None = None
 
 
 class RejectIn(Schema):

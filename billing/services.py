@@ -12,6 +12,8 @@ import logging
 import tempfile
 import zipfile
 from collections.abc import Sequence
+from contextlib import closing
+from functools import partial
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -41,6 +43,7 @@ from groups.access import Actor, Role, actor_of
 from groups.models import Booking, Organisation, Participant
 from retreat.errors import Conflict, ValidationFailed
 from retreat.locking import locked_transaction
+from retreat.pdf import html_to_pdf_many
 
 logger = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
@@ -324,14 +327,21 @@ SETTLEABLE = (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Statu
 
 
 def settlement_submit(
-    *, actor: Actor, booking_id: int, arrivals: Sequence[ArrivalActual], extras: Sequence[ExtraActual], now: dt.datetime
+    *, actor: Actor, booking_id: int, arrivals: Sequence[ArrivalActual] | None, extras: Sequence[ExtraActual], now: dt.datetime
 ) -> Settlement:
     """The base's actuals of a stay: the split is recomputed on who came and what was delivered.
 
-    A rejected or still undecided settlement is replaced; an approved one is frozen.
+    ``arrivals=None`` takes them from the check-ins (核销): everyone checked in, for the
+    booked nights. A rejected or still undecided settlement is replaced; an approved one is frozen.
     """
     actor.require(Role.OPERATOR)
     booking = selectors.booking_for_operator(actor=actor, booking_id=booking_id)
+    if arrivals is None:
+        arrivals = [
+            ArrivalActual(participant_id=row.participant_id, nights=row.nights)
+            for row in selectors.settlement_prefill(actor=actor, booking_id=booking_id)
+            if row.checked_in
+        ]
     if booking.status not in SETTLEABLE:
         raise Conflict(
             f"预订 {booking.reference} 状态为「{booking.get_status_display()}」，不能结算 (booking is not settleable)",
@@ -470,8 +480,14 @@ def _store_actuals(*, settlement: Settlement, booking: Booking, split: dict[str,
     )
 
 
-def settlement_approve(*, actor: Actor, settlement_id: int, now: dt.datetime) -> Settlement:
-    """Turn the booking's commitments into spend, release the rest, and freeze the settlement."""
+def settlement_approve(
+    *, actor: Actor, settlement_id: int, now: dt.datetime, expected_submitted_at: dt.datetime | None = None
+) -> Settlement:
+    """Turn the booking's commitments into spend, release the rest, and freeze the settlement.
+
+    ``expected_submitted_at`` is the submission the fund manager looked at: if the base
+    resubmitted since, the approval is refused rather than approving figures nobody checked.
+    """
     actor.require(Role.FUND_MANAGER)
     undecided = selectors.settlement_for_decision(actor=actor, settlement_id=settlement_id)
     with locked_transaction():
@@ -480,6 +496,13 @@ def settlement_approve(*, actor: Actor, settlement_id: int, now: dt.datetime) ->
         booking = Booking.objects.select_for_update().get(pk=undecided.booking_id)
         settlement = Settlement.objects.select_for_update().get(pk=settlement_id)
         _require_undecided(settlement)
+        if expected_submitted_at is not None and expected_submitted_at != settlement.submitted_at:
+            raise Conflict(
+                f"结算单 {settlement.number} 已于 {timezone.localtime(settlement.submitted_at):%Y-%m-%d %H:%M:%S} 重新提交，请核对后再批准"
+                " (the base resubmitted the settlement since you opened it; check it again)",
+                code="settlement_changed",
+                detail={"submitted_at": settlement.submitted_at.isoformat()},
+            )
         if booking.status not in SETTLEABLE:
             raise Conflict(
                 f"预订 {booking.reference} 状态为「{booking.get_status_display()}」，结算单不能批准 (booking is {booking.status})",
@@ -590,24 +613,35 @@ def month_batch_render(*, batch_id: int) -> MonthBatch:
     bases = sorted({settlement.booking.base for settlement in settlements}, key=lambda base: base.pk)
     programmes = list(selectors.programmes_of_settlements(settlements=settlements))
     MonthBatch.objects.filter(pk=batch.pk).update(status=MonthBatch.Status.RUNNING, total=len(settlements) + len(bases) + len(programmes), done=0)
+    # (name in the zip, how to build its HTML): built lazily, one at a time, as the renderers ask.
+    files = [(f"结算单/{settlement.number}.pdf", partial(documents.settlement_html, settlement=settlement)) for settlement in settlements]
+    files += [
+        (
+            f"基地月结单/{base.pk}-{base.name}.pdf",
+            partial(
+                documents.base_statement_html,
+                base=base,
+                month=batch.month,
+                settlements=[settlement for settlement in settlements if settlement.booking.base_id == base.pk],
+            ),
+        )
+        for base in bases
+    ]
+    files += [
+        (
+            f"专项经费月结单/{programme.pk}-{programme.name}.pdf",
+            partial(documents.programme_statement_html, programme=programme, month=batch.month, settlements=settlements),
+        )
+        for programme in programmes
+    ]
     try:
         with tempfile.TemporaryFile() as archive:
             with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-                for settlement in settlements:
-                    bundle.writestr(f"结算单/{settlement.number}.pdf", documents.settlement_pdf(settlement=settlement))
-                    _advance(batch)
-                for base in bases:
-                    bundle.writestr(
-                        f"基地月结单/{base.pk}-{base.name}.pdf",
-                        documents.base_statement_pdf(base=base, month=batch.month, settlements=[s for s in settlements if s.booking.base_id == base.pk]),
-                    )
-                    _advance(batch)
-                for programme in programmes:
-                    bundle.writestr(
-                        f"专项经费月结单/{programme.pk}-{programme.name}.pdf",
-                        documents.programme_statement_pdf(programme=programme, month=batch.month, settlements=settlements),
-                    )
-                    _advance(batch)
+                # The HTML is built in this process (database reads), the PDFs on every core (retreat.pdf).
+                with closing(html_to_pdf_many((build() for _, build in files), expected=len(files))) as pdfs:
+                    for pdf, (name, _) in zip(pdfs, files):
+                        bundle.writestr(name, pdf)
+                        _advance(batch)
             archive.seek(0)
             batch.refresh_from_db()
             batch.archive.save(f"{batch.month:%Y-%m}-{batch.pk}.zip", File(archive), save=False)

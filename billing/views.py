@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from billing import charts, documents, selectors, services
 from billing.models import Settlement
 from groups.access import actor_of
-from retreat.errors import ApplicationError, NotFound
+from retreat.errors import ApplicationError, NotFound, ValidationFailed
 
 
 def billing_page(view):
@@ -95,7 +95,9 @@ def settlement_detail(request, actor, settlement_id: int):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "approve":
-                services.settlement_approve(actor=actor, settlement_id=settlement.pk, now=timezone.now())
+                services.settlement_approve(
+                    actor=actor, settlement_id=settlement.pk, now=timezone.now(), expected_submitted_at=_submitted_at(request)
+                )
                 messages.success(request, _("结算单 %(number)s 已批准") % {"number": settlement.number})
             else:
                 services.settlement_reject(
@@ -105,7 +107,20 @@ def settlement_detail(request, actor, settlement_id: int):
         except ApplicationError as error:
             messages.error(request, error.message)
         return redirect("billing-settlement", settlement_id=settlement.pk)
-    return render(request, "billing/settlement_detail.html", documents.settlement_context(settlement) | {"actor": actor})
+    context = documents.settlement_context(settlement, documents.page_language())
+    return render(request, "billing/settlement_detail.html", context | {"actor": actor})
+
+
+def _submitted_at(request) -> dt.datetime | None:
+    """The submission the approve form was rendered for (a hidden field); absent for older forms."""
+    text = request.POST.get("submitted_at")
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(_("表单已过期，请刷新后重试")) from None
+    return value if timezone.is_aware(value) else None
 
 
 @billing_page
@@ -148,7 +163,7 @@ def settlement_submit(request, actor, booking_id: int):
 def cost_split(request, actor, booking_id: int):
     """The organiser's view of who pays what before confirming; ``?partial=1`` for embedding."""
     preview = selectors.cost_split_preview(actor=actor, booking_id=booking_id)
-    context = documents.preview_context(preview)
+    context = documents.preview_context(preview, documents.page_language())
     template = "billing/_cost_split.html" if request.GET.get("partial") else "billing/cost_split.html"
     return render(request, template, context)
 

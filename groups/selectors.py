@@ -17,6 +17,7 @@ from retreat.errors import NotFound, ValidationFailed
 
 if TYPE_CHECKING:
     from groups.bookings import CancellationFee
+    from groups.rooming import BookedRooms, Occupant
 
 
 def union_list(*, actor: Actor, kind: str | None = None, region: str | None = None, q: str | None = None) -> QuerySet[Organisation]:
@@ -89,6 +90,41 @@ def participant_list(*, actor: Actor, batch_id: int) -> QuerySet[Participant]:
 
 def active_booking_of(*, batch: Batch) -> Booking | None:
     return batch.bookings.filter(status__in=Booking.ACTIVE).prefetch_related("lines__room_type").first()
+
+
+def rooming_inputs_of(*, booking: Booking) -> tuple[list[Participant], list["Occupant"], list["BookedRooms"]]:
+    """The batch's people and the rooms booked for the first night, as the rooming rules take them."""
+    from groups.rooming import BookedRooms, Occupant, family_key_of
+
+    first_lines = [line for line in booking.lines.select_related("room_type") if line.first_night == booking.arrival]
+    booked = [BookedRooms(line.room_type_id, line.room_type.name, line.rooms, line.room_type.beds_per_room) for line in first_lines]
+    participants = list(booking.batch.participants.order_by("pk"))
+    with_family = {p.family_of_id for p in participants if p.family_of_id}
+    occupants = [
+        Occupant(p.pk, p.name, p.gender, family_key_of(participant_id=p.pk, family_of_id=p.family_of_id, has_family=p.pk in with_family))
+        for p in participants
+    ]
+    return participants, occupants, booked
+
+
+def rooming_warning(*, booking: Booking) -> str | None:
+    """Why the booked rooms cannot house the list by the rooming rules (beds, no mixed genders except
+    families), or None: a complete, valid saved rooming list or a possible proposal is fine."""
+    from groups.rooming import Placement, RoomingImpossible, propose_rooming, rooming_problems
+
+    if booking.status not in (Booking.Status.HELD, Booking.Status.CONFIRMED):
+        return None
+    participants, occupants, booked = rooming_inputs_of(booking=booking)
+    if not occupants or not booked:
+        return None
+    saved = {p.pk: Placement(p.room_type_id, p.room_label) for p in participants if p.room_type_id and p.room_label}
+    if len(saved) == len(occupants) and not rooming_problems(occupants=occupants, placements=saved, booked=booked):
+        return None
+    try:
+        propose_rooming(occupants=occupants, booked=booked)
+    except RoomingImpossible as error:
+        return str(error)
+    return None
 
 
 def eligibility_failures(*, batch: Batch, arrival: dt.date | None, nights: int) -> list[EligibilityFailure]:

@@ -20,7 +20,7 @@ from groups.bookings import organiser_batch_get
 from groups.identity import encrypt_resident_id, resident_id_hash
 from groups.models import ApiToken, Batch, Booking, Membership, Organisation, Participant
 from groups.participants import UnreadableFile, read_participant_file
-from groups.rooming import BookedRooms, Occupant, Placement, RoomingImpossible, family_key_of, propose_rooming, rooming_problems
+from groups.rooming import BookedRooms, Occupant, Placement, RoomingImpossible, propose_rooming, rooming_problems
 from retreat.errors import Conflict, NotFound, ValidationFailed
 from retreat.locking import locked_transaction
 
@@ -229,18 +229,12 @@ def participant_remove(*, actor: Actor, batch_id: int, participant_id: int) -> P
 
 
 def _rooming_inputs(batch: Batch) -> tuple[list[Participant], list[Occupant], list[BookedRooms]]:
+    from groups.selectors import rooming_inputs_of
+
     booking = batch.bookings.filter(status__in=Booking.ACTIVE).first()
     if booking is None:
         raise Conflict("请先暂留房间再排房 (hold rooms before making the rooming list)", code="no_booking")
-    first_lines = [line for line in booking.lines.select_related("room_type") if line.first_night == booking.arrival]
-    booked = [BookedRooms(line.room_type_id, line.room_type.name, line.rooms, line.room_type.beds_per_room) for line in first_lines]
-    participants = list(batch.participants.order_by("pk"))
-    with_family = {p.family_of_id for p in participants if p.family_of_id}
-    occupants = [
-        Occupant(p.pk, p.name, p.gender, family_key_of(participant_id=p.pk, family_of_id=p.family_of_id, has_family=p.pk in with_family))
-        for p in participants
-    ]
-    return participants, occupants, booked
+    return rooming_inputs_of(booking=booking)
 
 
 def _save_placements(participants: list[Participant], placements: dict[int, Placement]) -> list[Participant]:

@@ -275,7 +275,10 @@ def booking_page(request, booking_id: int):
         except ApplicationError as error:
             messages.error(request, error.message)
     quote = selectors.cancellation_quote(actor=actor, booking_id=booking_id)
-    return render(request, "groups/booking_detail.html", {"booking": quote.booking, "quote": quote, "can_change": actor.is_organiser})
+    return render(request, "groups/booking_detail.html", {
+        "booking": quote.booking, "quote": quote, "can_change": actor.is_organiser,
+        "rooming_warning": selectors.rooming_warning(booking=quote.booking) if actor.is_organiser else None,
+    })
 
 
 @tenant_page

@@ -5,6 +5,7 @@ from ninja import Router
 from ninja.pagination import paginate
 
 from groups.access import actor_of
+from groups.idempotency import idempotent
 from itineraries import planning
 from itineraries import planning_selectors as selectors
 from itineraries.models import PlanningRequest
@@ -97,12 +98,14 @@ def request_withdraw(request, request_id: int):
 
 
 @router.post("/requests/{request_id}/accept", response={200: RequestOut, **ERRORS})
+@idempotent
 def request_accept(request, request_id: int):
     planning_request = planning.request_accept(actor=actor_of(request.user), request_id=request_id, now=timezone.now())
     return selectors.request_get(actor=actor_of(request.user), request_id=planning_request.pk)
 
 
 @router.post("/requests/{request_id}/decline", response={200: RequestOut, **ERRORS})
+@idempotent
 def request_decline(request, request_id: int):
     planning_request = planning.request_decline(actor=actor_of(request.user), request_id=request_id, now=timezone.now())
     return selectors.request_get(actor=actor_of(request.user), request_id=planning_request.pk)
@@ -155,6 +158,7 @@ def round_result(request, round_id: int):
 
 
 @router.post("/rounds/{round_id}/publish", response={200: list[BookingHeldOut], **ERRORS})
+@idempotent
 def round_publish(request, round_id: int):
     held = planning.round_publish(actor=actor_of(request.user), round_id=round_id, now=timezone.now())
     return [

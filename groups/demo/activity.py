@@ -42,7 +42,7 @@ from groups.codes import group_code_for, personal_code_for
 from groups.demo import geography as geo
 from groups.demo import names
 from groups.identity import encrypt_resident_id, mask_resident_id, resident_id_hash
-from groups.models import Batch, Booking, Membership, Organisation, Participant, WaitlistEntry
+from groups.models import Batch, Booking, Membership, Organisation, Participant
 from groups.services import batch_create, rooming_propose, user_create
 from itineraries import planning
 from retreat.errors import ApplicationError
@@ -335,7 +335,7 @@ class Plan:
     """One batch's trip: who, where, when, and how far it got."""
 
     label: str
-    city: str  # the union's city code, or "own" for the organiser's union, "dg_city" for 东莞市总工会 itself
+    city: str  # the union's city code, "own" for the organiser's union, "dg_city" for 东莞市总工会 itself, "visiting" for a union from another province
     state: str  # held, confirmed, checked_in, in_house, completed, cancelled, cancelled_hold, lapsed
     arrival: int  # days from today
     nights: int
@@ -384,6 +384,10 @@ PLANS: tuple[Plan, ...] = (
     Plan("cancelled_own", "own", "cancelled", 9, 3),
     Plan("cancelled_sz", "440300", "cancelled_hold", 15, 2),
     Plan("lapsed_gz", "440100", "lapsed", 11, 3),
+    # Groups from other provinces (外省来粤疗休养): one staying now, two coming.
+    Plan("visit_in_house", "visiting", "in_house", -1, 4),
+    Plan("visit_soon", "visiting", "confirmed", 4, 5),
+    Plan("visit_later", "visiting", "confirmed", 17, 4),
 )
 
 BATCH_TITLES = {
@@ -422,6 +426,9 @@ class Stays:
             return self.demo.user("organiser").membership.organisation
         if plan.city == "dg_city":
             return self.demo.cities["441900"]
+        if plan.city == "visiting":
+            self.union_turn["visiting"] += 1
+            return self.demo.visiting_unions[(self.union_turn["visiting"] - 1) % len(self.demo.visiting_unions)]
         if plan.union == "key" and self.act.key_enterprises:
             self.union_turn["key"] += 1
             return self.act.key_enterprises[(self.union_turn["key"] - 1) % len(self.act.key_enterprises)]

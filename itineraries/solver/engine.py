@@ -6,14 +6,17 @@
 3. LP relaxation (HiGHS): the bound, and a plan by rounding its solution and
    filling the gaps at LP prices;
 4. small instances: the whole model in CP-SAT, proving optimality;
-5. otherwise LNS: free the groups competing with an unplaced group (or sharing a
-   fund), re-place them optimally with CP-SAT, hinted with the incumbent. The
-   neighbourhood size adapts so steps stay provably optimal most of the time.
+5. otherwise LNS: free the groups competing with a group that loses against the LP
+   (or could score more, or sharing a fund), re-place them optimally with CP-SAT,
+   hinted with the incumbent. The neighbourhood size adapts so steps stay provably
+   optimal most of the time. With 2 workers two steps overlap in time (one starts
+   while the other solves, on other groups and the room the other leaves).
 
-Determinism: every random choice comes from `seed`, and CP-SAT steps are bounded
-by deterministic time (work units, not seconds), so the sequence of steps is the
-same on every run. The wall-clock `time_limit` only decides how many steps run;
-pass `max_steps` to fix that too and the result is bit-identical run to run.
+Determinism: every random choice comes from `seed`, CP-SAT steps are bounded by
+deterministic time (work units, not seconds), and overlapping steps start and
+finish in a fixed order, so the sequence of steps is the same on every run. The
+wall-clock `time_limit` only decides how many steps run; pass `max_steps` to fix
+that too and the result is bit-identical run to run.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from .neighbourhoods import NeighbourhoodPicker
 from .reasons import explain_unplaced
 from .space import Space, compile_space
 from .state import NOT_PLACED, PlanState
-from .subproblem import reoptimise, reoptimise_concurrently
+from .subproblem import StepPipeline, reoptimise
 
 ProgressCallback = Callable[[int, "int | None", "float | None", float], None]
 
@@ -106,10 +109,12 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
     fcfs_objective = best.objective
     bound: int | None = None
 
-    def report() -> None:
+    def report(held: int = 0) -> None:
+        """`held`: the incumbent score of the groups out of `best` while their step solves."""
         if progress is not None:
-            gap = None if bound is None else (bound - best.objective) / max(bound, 1)
-            progress(best.objective, bound, gap, elapsed())
+            objective = best.objective + held
+            gap = None if bound is None else (bound - objective) / max(bound, 1)
+            progress(objective, bound, gap, elapsed())
 
     report()
     lp: LPSolution | None = None
@@ -139,32 +144,39 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
             picker = NeighbourhoodPicker(space, fixed_groups, seed)
             if lp is not None and lp.optimal:
                 picker.set_prices(reduced_profit(space, lp) - lp.group_dual[space.opt_group[space.cand_option]],
-                                  lp.group_dual, lp.beds_dual, lp.rooms_dual)
+                                  lp.group_dual)
             target = TARGET
-            # with 2+ workers, that many steps run side by side on disjoint groups (one CP-SAT worker
-            # each: a second worker inside a step measured no gain on steps this small)
-            concurrent = max(1, min(workers, MAX_CONCURRENT_STEPS))
-            with ThreadPoolExecutor(max_workers=concurrent) as executor:
-                while (elapsed() < time_limit and not stop() and (max_steps is None or steps < max_steps)
-                       and not (bound is not None and best.objective >= bound)):
-                    count = concurrent if max_steps is None else min(concurrent, max_steps - steps)
-                    free_sets = picker.pick_disjoint(best, target, count)
-                    if not free_sets:
+            # with 2+ workers, steps overlap: one starts while the previous still solves (one
+            # CP-SAT worker each: a second worker inside a step measured no gain on steps this small)
+            depth = max(1, min(workers, MAX_CONCURRENT_STEPS))
+            started_steps = 0
+            improved = False
+            with ThreadPoolExecutor(max_workers=depth) as executor:
+                pipeline = StepPipeline(space, best, executor, depth)
+                while True:
+                    searching = (elapsed() < time_limit and not stop()
+                                 and (max_steps is None or started_steps < max_steps)
+                                 and not (bound is not None and best.objective + pipeline.held_score >= bound))
+                    if searching and not pipeline.full:
+                        free = picker.pick_avoiding(best, target, pipeline.busy, pipeline.reserved_nights())
+                        if len(free):
+                            pipeline.start(free, time_limit=min(STEP_WALL_LIMIT, time_limit - elapsed()),
+                                           deterministic_limit=STEP_DETERMINISTIC_LIMIT, seed=seed + started_steps)
+                            started_steps += 1
+                            if pipeline.full or started_steps == 1:
+                                continue
+                        elif not pipeline.in_flight:
+                            break
+                    if not pipeline.in_flight:
                         break
-                    outcomes = reoptimise_concurrently(
-                        space, best, free_sets, time_limit=min(STEP_WALL_LIMIT, time_limit - elapsed()),
-                        deterministic_limit=STEP_DETERMINISTIC_LIMIT,
-                        seeds=[seed + steps + k for k in range(len(free_sets))], executor=executor)
-                    improved = False
-                    for outcome in outcomes:
-                        steps += 1
-                        proved += outcome.proved_optimal
-                        # shrink when CP-SAT runs out of work budget, drift back once steps are proved again
-                        target = (min(TARGET, target + 2) if outcome.proved_optimal
-                                  else max(MIN_TARGET, int(target * 0.85)))
-                        improved |= outcome.new_score > outcome.old_score
-                    if improved:
-                        report()
+                    outcome = pipeline.finish_oldest()
+                    steps += 1
+                    proved += outcome.proved_optimal
+                    # shrink when CP-SAT runs out of work budget, drift back once steps are proved again
+                    target = (min(TARGET, target + 2) if outcome.proved_optimal
+                              else max(MIN_TARGET, int(target * 0.85)))
+                    if outcome.new_score > outcome.old_score:
+                        report(pipeline.held_score)
 
     # anything still open gets a place: the search may have stopped before trying it
     profit = reduced_profit(space, lp) if lp is not None and lp.optimal else space.opt_score[space.cand_option] * 1.0

@@ -6,7 +6,8 @@ move to any of its candidates. Two ways to pick the set:
 
 - around a group that could score more (unplaced, or not at its best option): its
   option bases, around its window, so the step asks "can the groups competing with
-  this one be rearranged to let it in, or up?";
+  this one be rearranged to let it in, or up?". Most such seeds are drawn by LP
+  regret (see `set_prices`), the others uniformly;
 - around a fund: the groups of one fund in a span, so money can move from groups
   that score little per yuan to ones that score more.
 Size is steered by `target`, the number of groups to free.
@@ -23,8 +24,8 @@ from .state import NOT_PLACED, PlanState
 GROUP_SHARE = 0.8
 # share of the group-centred steps whose seed is drawn by LP regret instead of uniformly
 LP_SEED_SHARE = 0.7
-# share of the group-centred steps centred instead on a base-night whose LP-priced room is left unused
-CELL_SHARE = 0.0
+# picks tried for a step that starts while another solves (the least entangled one is taken)
+AVOID_TRIES = 3
 
 
 class NeighbourhoodPicker:
@@ -49,8 +50,7 @@ class NeighbourhoodPicker:
                             for g in range(space.n_groups)]
         self.reduced_cost: np.ndarray | None = None
 
-    def set_prices(self, reduced_cost: np.ndarray, group_dual: np.ndarray, beds_dual: np.ndarray,
-                   rooms_dual: np.ndarray) -> None:
+    def set_prices(self, reduced_cost: np.ndarray, group_dual: np.ndarray) -> None:
         """LP reduced costs per candidate (score less everything it uses at LP prices, its group's
         price included) and group prices: a plan's distance to the bound splits into each group's
         regret (what its best candidates are worth at those prices less what it holds) plus
@@ -58,37 +58,8 @@ class NeighbourhoodPicker:
         s = self.space
         self.reduced_cost = reduced_cost
         self.group_dual = group_dual
-        self.beds_dual, self.rooms_dual = beds_dual, rooms_dual
         self.positive_rc = np.zeros(s.n_groups)
         np.add.at(self.positive_rc, self.cand_group, np.maximum(reduced_cost, 0.0))
-
-    def cell_slack_value(self, state: PlanState) -> np.ndarray:
-        """[base, day]: unused beds and rooms at their LP prices."""
-        s = self.space
-        beds = np.minimum(s.beds_night - state.beds_used, s.size.max(initial=0))
-        rooms = np.minimum(s.rooms_night - state.rooms_used, s.rooms.max(initial=0))
-        return beds * self.beds_dual + rooms * self.rooms_dual
-
-    def around_cell(self, state: PlanState, base: int, day: int, target: int) -> np.ndarray:
-        """Groups that could stay at `base` around `day`, grown like `around_group`."""
-        s = self.space
-        bases = [base]
-        centre_first, centre_end = day - 2, day + 3
-        margin = 0
-        freed = self._groups_using(np.array(bases), centre_first, centre_end)
-        for _ in range(8):
-            if len(freed) >= target:
-                break
-            margin += 7
-            if len(freed) and self.rng.random() < 0.5:
-                extra = self.group_bases[int(self.rng.choice(freed))]
-                bases.extend(int(b) for b in extra if int(b) not in bases)
-            freed = self._groups_using(np.array(bases), centre_first - margin, centre_end + margin)
-        if len(freed) > target:
-            gap = np.maximum(0, np.maximum(s.earliest[freed] - centre_end,
-                                           centre_first - (s.latest[freed] + s.nights[freed])))
-            freed = freed[np.lexsort((self.rng.random(len(freed)), gap))[:target]]
-        return np.sort(freed)
 
     def regret(self, state: PlanState) -> np.ndarray:
         placed = state.chosen != NOT_PLACED
@@ -128,30 +99,27 @@ class NeighbourhoodPicker:
             freed = np.union1d(freed[nearest], [group])
         return freed
 
-    def around_fund(self, state: PlanState, fund: int, target: int) -> np.ndarray:
+    def around_fund(self, state: PlanState, fund: int, target: int, start: int | None = None) -> np.ndarray:
         s = self.space
         members = np.flatnonzero((s.group_fund == fund) & self.movable)
         if len(members) <= target:
             return members
-        start = int(self.rng.choice(members))
+        if start is None:
+            start = int(self.rng.choice(members))
         span_order = np.argsort(np.abs(s.earliest[members] - s.earliest[start]), kind="stable")
         return np.sort(members[span_order[:target]])
 
-    def pick(self, state: PlanState, target: int) -> tuple[str, np.ndarray]:
+    def pick(self, state: PlanState, target: int, busy: np.ndarray | None = None) -> tuple[str, np.ndarray]:
         """Mostly around a group that could score more (unplaced, or below its best option);
-        sometimes around a fund."""
+        sometimes around a fund. `busy` groups (in steps still solving) are not centred on."""
         s = self.space
         placed = state.chosen != NOT_PLACED
         current = np.where(placed, s.opt_score[s.cand_option[np.where(placed, state.chosen, 0)]], 0)
-        improvable = np.flatnonzero(self.movable & (current < self.best_score))
+        movable = self.movable if busy is None else self.movable & ~busy
+        improvable = np.flatnonzero(movable & (current < self.best_score))
         if len(improvable) and self.rng.random() < GROUP_SHARE:
-            if self.reduced_cost is not None and self.rng.random() < CELL_SHARE:
-                value = self.cell_slack_value(state).ravel()
-                if value.sum() > 0:
-                    cell = int(self.rng.choice(len(value), p=value / value.sum()))
-                    return "cell", self.around_cell(state, cell // s.n_days, cell % s.n_days, target)
             if self.reduced_cost is not None and self.rng.random() < LP_SEED_SHARE:
-                weight = self.regret(state) * self.movable
+                weight = self.regret(state) * movable
                 if weight.sum() > 0:
                     group = int(self.rng.choice(s.n_groups, p=weight / weight.sum()))
                     return "regret", self.around_group(state, group, target)
@@ -160,25 +128,34 @@ class NeighbourhoodPicker:
         fund = int(self.rng.integers(len(s.fund_ids)))
         return "fund", self.around_fund(state, fund, target)
 
-    def pick_disjoint(self, state: PlanState, target: int, count: int, tries: int = 3) -> list[np.ndarray]:
-        """`count` neighbourhoods with no group in common, for steps run side by side.
+    def pick_avoiding(self, state: PlanState, target: int, busy: np.ndarray, reserved: np.ndarray | None = None,
+                      tries: int = AVOID_TRIES) -> np.ndarray:
+        """A neighbourhood without the `busy` groups (those of steps still solving).
 
-        Each after the first is the one of `tries` picks that shares the fewest groups with
-        those already taken; the shared groups are dropped from it.
+        Of `tries` picks, the one with the fewest groups that are busy or could stay on a
+        `reserved` base-night ([base, day] bool: room held by a step still solving), less
+        the busy ones.
         """
-        taken: list[np.ndarray] = []
-        used = np.zeros(self.space.n_groups, dtype=bool)
-        for k in range(count):
-            best = None
-            for _ in range(1 if k == 0 else tries):
-                _, free = self.pick(state, target)
-                overlap = int(used[free].sum())
-                if best is None or overlap < best[0]:
-                    best = (overlap, free)
-                if overlap == 0:
-                    break
-            free = best[1][~used[best[1]]]
-            if len(free):
-                taken.append(free)
-                used[free] = True
-        return taken
+        best = None
+        if not busy.any():
+            tries = 1
+        for _ in range(tries):
+            _, free = self.pick(state, target, busy)
+            overlap = int(busy[free].sum())
+            if reserved is not None:
+                overlap += self._touching(free, reserved)
+            if best is None or overlap < best[0]:
+                best = (overlap, free)
+            if overlap == 0:
+                break
+        return best[1][~busy[best[1]]]
+
+    def _touching(self, groups: np.ndarray, reserved: np.ndarray) -> int:
+        """How many of `groups` have an option base with a reserved night within their reach."""
+        s = self.space
+        count = 0
+        for g in groups.tolist():
+            first, end = max(int(s.earliest[g]), 0), int(s.latest[g] + s.nights[g])
+            if reserved[self.group_bases[g], first:end].any():
+                count += 1
+        return count

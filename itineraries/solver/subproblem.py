@@ -57,45 +57,36 @@ def stays_of(space: Space, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return position, cell
 
 
-def _terms(positions: list[int], coefficients: list[int]) -> str:
-    return " ".join(f"vars: {p}" for p in positions) + " " + " ".join(f"coeffs: {c}" for c in coefficients)
+def _list(values: list[int]) -> str:
+    return "[" + ", ".join(map(str, values)) + "]"
 
 
 def _at_most(positions: list[int], coefficients: list[int], limit: int) -> str:
-    return f"constraints {{ linear {{ {_terms(positions, coefficients)} domain: {INT64_MIN} domain: {limit} }} }}"
+    return (f"constraints {{ linear {{ vars: {_list(positions)} coeffs: {_list(coefficients)} "
+            f"domain: [{INT64_MIN}, {limit}] }} }}")
 
 
 INT64_MIN = -(2 ** 63)
-_VAR_TOKENS: list[str] = []
-
-
-def _var_tokens(n: int) -> list[str]:
-    """["vars: 0", "vars: 1", ...], at least `n` long, built once."""
-    if len(_VAR_TOKENS) < n:
-        _VAR_TOKENS.extend(f"vars: {i}" for i in range(len(_VAR_TOKENS), max(n, 2 * len(_VAR_TOKENS))))
-    return _VAR_TOKENS
 
 
 def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: set[int]) -> str:
     """CP-SAT model of placing `cands` into what `state` leaves free, in protobuf text format.
 
-    Written as one string and parsed by CP-SAT in C++: building it term by term
-    through the Python API cost more than solving it (measured: 0.2 s vs 0.08 s a step).
+    Written as one string (repeated fields as lists, `vars: [1, 2]`) and parsed by CP-SAT
+    in C++: building it term by term through the Python API cost more than solving it.
     Identical capacity rows (the same stays competing on consecutive nights) are written once.
     """
     option = space.cand_option[cands]
     group_of_cand = space.opt_group[option]
-    parts = ["variables { domain: 0 domain: 1 }"] * len(cands)
+    parts = ["variables { domain: [0, 1] }"] * len(cands)
 
     order = np.argsort(group_of_cand, kind="stable")
     for members in np.split(order, np.flatnonzero(np.diff(group_of_cand[order])) + 1):
         if len(members) > 1:
-            parts.append("constraints { at_most_one { " + " ".join(f"literals: {i}" for i in members.tolist())
-                         + " } }")
+            parts.append("constraints { at_most_one { literals: " + _list(members.tolist()) + " } }")
 
     position, cell = stays_of(space, cands)
     written: set[str] = set()
-    var_token = _var_tokens(len(cands))
     for used, cap, load in ((state.beds_used, space.beds_night, space.size),
                             (state.rooms_used, space.rooms_night, space.rooms)):
         residual = cap.ravel() - used.ravel()
@@ -105,15 +96,15 @@ def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: 
         if not binding.any():
             continue
         by_cell = np.flatnonzero(binding)[np.argsort(cell[binding], kind="stable")]
-        cel, wt = cell[by_cell], weight[by_cell]
-        # tokens as strings once per entry, rows as slices of them: the text costs little next to the solve
-        vars_text = [var_token[p] for p in position[by_cell].tolist()]
-        coeffs_text = [f"coeffs: {w}" for w in wt.tolist()]
+        cel = cell[by_cell]
+        # numbers as strings once per entry, rows as slices of them: the text costs little next to the solve
+        vars_text = list(map(str, position[by_cell].tolist()))
+        coeffs_text = list(map(str, weight[by_cell].tolist()))
         bounds = [0] + (np.flatnonzero(np.diff(cel)) + 1).tolist() + [len(cel)]
         limits = residual[cel[bounds[:-1]]].tolist()
         for start, end, limit in zip(bounds[:-1], bounds[1:], limits):
-            row = (f"constraints {{ linear {{ {' '.join(vars_text[start:end])} {' '.join(coeffs_text[start:end])} "
-                   f"domain: {INT64_MIN} domain: {limit} }} }}")
+            row = (f"constraints {{ linear {{ vars: [{', '.join(vars_text[start:end])}] "
+                   f"coeffs: [{', '.join(coeffs_text[start:end])}] domain: [{INT64_MIN}, {limit}] }} }}")
             if row not in written:
                 written.add(row)
                 parts.append(row)
@@ -132,11 +123,11 @@ def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: 
             parts.append(_at_most(members.tolist(), (subsidy[members] // unit).tolist(), money_left // unit))
 
     # CP-SAT minimises: maximise the score as minimising its negation, reported back negated
-    score = space.opt_score[option]
-    parts.append("objective { " + _terms(list(range(len(cands))), (-score).tolist()) + " scaling_factor: -1 }")
-    hint = [int(c) in hinted for c in cands.tolist()]
-    parts.append("solution_hint { " + " ".join(f"vars: {i}" for i in range(len(cands))) + " "
-                 + " ".join(f"values: {int(h)}" for h in hint) + " }")
+    everything = _list(list(range(len(cands))))
+    parts.append(f"objective {{ vars: {everything} coeffs: {_list((-space.opt_score[option]).tolist())} "
+                 "scaling_factor: -1 }")
+    hint = [int(int(c) in hinted) for c in cands.tolist()]
+    parts.append(f"solution_hint {{ vars: {everything} values: {_list(hint)} }}")
     return "\n".join(parts)
 
 
@@ -163,6 +154,10 @@ def run_cpsat(prepared: Prepared, *, time_limit: float, deterministic_limit: flo
         solver.parameters.max_deterministic_time = deterministic_limit
     # measured on year-s1 LNS steps: 4x less CP-SAT time than the default level 1, same plans
     solver.parameters.linearization_level = 2
+    # steps this small are mostly fixed cost; without probing and symmetry detection, 40 steps
+    # replayed cost 16 % (s1), 17 % (s2), 7 % (s3) less CPU, the same answers
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.symmetry_level = 0
     status = solver.solve(prepared.model)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     objective = int(round(solver.objective_value)) if found else -1
@@ -207,81 +202,73 @@ class _View:
         self.beds_used, self.rooms_used, self.drawn = beds_used, rooms_used, drawn
 
 
-def _usage(space: Space, cands: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(beds, rooms) per base*n_days + night, and money per fund, that `cands` use."""
-    n_cells = space.n_bases * space.n_days
-    beds, rooms = np.zeros(n_cells, dtype=np.int64), np.zeros(n_cells, dtype=np.int64)
-    drawn = np.zeros(len(space.fund_ids), dtype=np.int64)
-    if cands:
-        array = np.array(cands, dtype=np.int64)
-        position, cell = stays_of(space, array)
-        group = space.opt_group[space.cand_option[array]]
-        np.add.at(beds, cell, space.size[group][position])
-        np.add.at(rooms, cell, space.rooms[group][position])
-        np.add.at(drawn, space.group_fund[group], space.opt_subsidy[space.cand_option[array]])
-    return beds, rooms, drawn
+class StepPipeline:
+    """LNS steps overlapping in time: a new step starts while the previous one still solves.
 
-
-def reoptimise_concurrently(space: Space, state: PlanState, free_sets: list[np.ndarray], *, time_limit: float,
-                            deterministic_limit: float | None, seeds: list[int], executor) -> list[SubproblemOutcome]:
-    """Several disjoint steps at once, one CP-SAT worker each, in `executor`'s threads.
-
-    Each step sees the capacity and money the groups outside every step leave, except that
-    where more than one step could use a base-night or a fund, the room left beyond their
-    incumbents' own use is split between them. Every step can keep its incumbent, and
-    together they can never overfill anything, so their answers are applied side by side.
-    The outcome depends only on the inputs (not on thread timing): each step is
-    deterministic on its own and they are applied in order.
+    A step in flight holds a *reservation*: all the room (beds, rooms, money) left on the
+    base-nights its candidates could use and in its groups' funds when it started. The
+    next step sees the plan less that reservation, so whatever the two choose, together
+    they never overfill anything; each can always keep its own incumbent. Steps start
+    and finish in a fixed order (a step starts once the one two places before it is
+    applied), so the sequence of plans does not depend on thread timing.
     """
-    hinted = [{int(state.chosen[g]) for g in free} - {NOT_PLACED} for free in free_sets]
-    for free in free_sets:
-        for group in free:
-            state.remove(int(group))
-    n_cells = space.n_bases * space.n_days
-    # room left by everything outside the steps
-    beds_room = space.beds_night.ravel() - state.beds_used.ravel()
-    rooms_room = space.rooms_night.ravel() - state.rooms_used.ravel()
-    money_room = space.budget - state.drawn
-    uses, touched_cells, touched_funds = [], [], []
-    cell_count = np.zeros(n_cells, dtype=np.int64)
-    fund_count = np.zeros(len(space.fund_ids), dtype=np.int64)
-    for free, hint in zip(free_sets, hinted):
-        use = _usage(space, sorted(hint))
-        uses.append(use)
-        cands = open_candidates(space, state, free)
-        _, cell = stays_of(space, cands)
-        cells = np.unique(cell)
-        funds = np.unique(space.group_fund[free])
-        touched_cells.append(cells)
-        touched_funds.append(funds)
-        cell_count[cells] += 1
-        fund_count[funds] += 1
-    beds_slack = beds_room - sum(u[0] for u in uses)
-    rooms_slack = rooms_room - sum(u[1] for u in uses)
-    money_slack = money_room - sum(u[2] for u in uses)
-    cell_share = np.maximum(cell_count, 1)
-    fund_share = np.maximum(fund_count, 1)
 
-    futures, prepared_steps = [], []
-    for k, (free, hint) in enumerate(zip(free_sets, hinted)):
-        if len(free_sets) == 1:
-            view = state
-        else:
-            beds_use, rooms_use, money_use = uses[k]
-            # used = capacity - (own incumbent + share of the slack): the room left is exactly the share
-            beds_used = space.beds_night.ravel().copy()
-            rooms_used = space.rooms_night.ravel().copy()
-            cells = touched_cells[k]
-            beds_used[cells] -= beds_use[cells] + beds_slack[cells] // cell_share[cells]
-            rooms_used[cells] -= rooms_use[cells] + rooms_slack[cells] // cell_share[cells]
-            drawn = space.budget.copy()
-            funds = touched_funds[k]
-            drawn[funds] -= money_use[funds] + money_slack[funds] // fund_share[funds]
-            view = _View(beds_used.reshape(space.n_bases, space.n_days),
-                         rooms_used.reshape(space.n_bases, space.n_days), drawn)
-        prepared = Prepared(space, view, free, hint)
-        prepared_steps.append(prepared)
-        # start solving at once: the next step's model is built while this one solves
-        futures.append(executor.submit(run_cpsat, prepared, time_limit=time_limit,
-                                       deterministic_limit=deterministic_limit, workers=1, seed=seeds[k]))
-    return [_apply(space, state, prepared, *future.result()) for prepared, future in zip(prepared_steps, futures)]
+    def __init__(self, space: Space, state: PlanState, executor, depth: int):
+        self.space, self.state, self.executor, self.depth = space, state, executor, depth
+        n_cells = space.n_bases * space.n_days
+        self.reserved_beds = np.zeros(n_cells, dtype=np.int64)
+        self.reserved_rooms = np.zeros(n_cells, dtype=np.int64)
+        self.reserved_money = np.zeros(len(space.fund_ids), dtype=np.int64)
+        self.in_flight: list[tuple[Prepared, tuple[np.ndarray, ...], object]] = []
+        self.busy = np.zeros(space.n_groups, dtype=bool)  # groups of the steps in flight
+
+    def reserved_nights(self) -> np.ndarray:
+        """[base, day]: where a step in flight holds room."""
+        held = np.zeros(self.space.n_bases * self.space.n_days, dtype=bool)
+        for _, (cells, beds, rooms, _, _), _ in self.in_flight:
+            held[cells[(beds > 0) | (rooms > 0)]] = True
+        return held.reshape(self.space.n_bases, self.space.n_days)
+
+    @property
+    def held_score(self) -> int:
+        """Score of the incumbents of the steps in flight (out of the plan while they solve)."""
+        return sum(prepared.old_score for prepared, _, _ in self.in_flight)
+
+    @property
+    def full(self) -> bool:
+        return len(self.in_flight) >= self.depth
+
+    def start(self, free_groups: np.ndarray, *, time_limit: float, deterministic_limit: float | None,
+              seed: int) -> None:
+        space, state = self.space, self.state
+        free_groups = free_groups[~self.busy[free_groups]]
+        hinted = {int(state.chosen[g]) for g in free_groups} - {NOT_PLACED}
+        for group in free_groups:
+            state.remove(int(group))
+        shape = (space.n_bases, space.n_days)
+        view = _View(state.beds_used + self.reserved_beds.reshape(shape),
+                     state.rooms_used + self.reserved_rooms.reshape(shape), state.drawn + self.reserved_money)
+        prepared = Prepared(space, view, free_groups, hinted)
+        _, cell = stays_of(space, prepared.cands)
+        cells = np.unique(cell)
+        funds = np.unique(space.group_fund[free_groups])
+        reservation = (cells, space.beds_night.ravel()[cells] - view.beds_used.ravel()[cells],
+                       space.rooms_night.ravel()[cells] - view.rooms_used.ravel()[cells],
+                       funds, space.budget[funds] - view.drawn[funds])
+        self.reserved_beds[cells] += reservation[1]
+        self.reserved_rooms[cells] += reservation[2]
+        self.reserved_money[funds] += reservation[4]
+        self.busy[free_groups] = True
+        future = self.executor.submit(run_cpsat, prepared, time_limit=time_limit,
+                                      deterministic_limit=deterministic_limit, workers=1, seed=seed)
+        self.in_flight.append((prepared, reservation, future))
+
+    def finish_oldest(self) -> SubproblemOutcome:
+        """Wait for the oldest step in flight and apply its answer to the plan."""
+        prepared, (cells, beds, rooms, funds, money), future = self.in_flight.pop(0)
+        answer = future.result()
+        self.reserved_beds[cells] -= beds
+        self.reserved_rooms[cells] -= rooms
+        self.reserved_money[funds] -= money
+        self.busy[prepared.free_groups] = False
+        return _apply(self.space, self.state, prepared, *answer)

@@ -191,3 +191,35 @@ def test_malformed_search_parameters_are_a_clear_422(users, client_for, query):
     response = client_for(users["dongguan_organiser"]).get(f"/api/v1/bases/availability?{query}")
     assert response.status_code == 422, response.json()
     assert set(response.json()) == {"code", "message", "detail"}
+
+
+def test_the_search_endpoints_agree_with_the_brute_force_count(users, union_tree, client_for, today):
+    """What a caller gets over HTTP — the search and the directory's availability filter — is the brute-force answer."""
+    rng = random.Random(20261201)
+    first = today + dt.timedelta(days=3)
+    random_dataset(rng, bases=20, first=first, days=10, operator=union_tree["operator"])
+    client = client_for(users["dongguan_organiser"])
+    checked_non_empty = 0
+    for _ in range(40):
+        query = {"first_night": first + dt.timedelta(days=rng.randint(0, 8)), "nights": rng.randint(1, 4),
+                 "people": rng.randint(1, 16), "rooms": rng.randint(1, 6)}
+        region = rng.choice([None, None, "441600", "440282"])
+        max_price = rng.choice([None, None, Decimal("300")])
+        expected = brute_force(**query, region=region, max_price=max_price)
+        params = {**query, "limit": 200, **({"region": region} if region else {}), **({"max_price": max_price} if max_price else {})}
+        search = client.get("/api/v1/bases/availability", params)
+        assert search.status_code == 200, search.content
+        got = {
+            item["base"]["id"]: [(dt.date.fromisoformat(n["night"]), n["rooms_free"], n["beds_free"], Decimal(n["cheapest_price"]))
+                                 for n in item["nights"]]
+            for item in search.json()["items"]
+        }
+        assert got == expected, (query, region, max_price)
+        for item in search.json()["items"]:
+            prices = [Decimal(n["cheapest_price"]) for n in item["nights"]]
+            assert Decimal(item["price_per_night"]) == max(prices)
+            assert Decimal(item["lodging_estimate"]) == sum(prices) * query["people"]
+        directory = client.get("/api/v1/bases", params)
+        assert {b["id"] for b in directory.json()["items"]} == set(expected), (query, region, max_price)
+        checked_non_empty += bool(expected)
+    assert checked_non_empty >= 8

@@ -221,3 +221,11 @@ def test_the_calendar_refuses_a_capacity_beyond_what_the_database_holds(users, c
     })
     assert response.status_code == 422
     assert state() == before
+
+
+@pytest.mark.parametrize("field", ["city_code", "county_code", "description", "contact_name", "contact_email", "name", "latitude"])
+def test_an_explicit_null_in_a_base_patch_is_a_422_naming_the_field(users, client_for, stocked, field):
+    before = state()
+    answer = assert_error(send(client_for(users["operator"]), "patch", f"/api/v1/bases/{stocked.pk}", {field: None}), 422)
+    assert field in answer["message"]
+    assert state() == before

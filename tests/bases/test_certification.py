@@ -105,6 +105,21 @@ def test_suspend_and_revoke_need_a_reason(users, heyuan_base):
     assert heyuan_base.status == "certified"
 
 
+def test_reinstating_needs_a_reason_too(users, client_for, heyuan_base):
+    admin = actor_of(users["province_admin"])
+    services.certification_suspend(actor=admin, base_id=heyuan_base.pk, reason="消防整改")
+    with pytest.raises(ValidationFailed):
+        services.certification_reinstate(actor=admin, base_id=heyuan_base.pk, reason=" ")
+    response = client_for(users["province_admin"]).post(
+        f"/api/v1/bases/{heyuan_base.pk}/certification/reinstate", "{}", content_type="application/json"
+    )
+    assert response.status_code == 422 and response.json()["detail"] == {"reason": "required"}
+    heyuan_base.refresh_from_db()
+    assert heyuan_base.status == "suspended" and heyuan_base.certification_events.count() == 1
+    event = services.certification_reinstate(actor=admin, base_id=heyuan_base.pk, reason="整改完成，复查合格")
+    assert (event.to_status, event.reason, event.actor_id) == ("certified", "整改完成，复查合格", users["province_admin"].pk)
+
+
 def test_certify_checks_the_certificate(users, draft_base, heyuan_base, today):
     Base.objects.filter(pk=draft_base.pk).update(status="applied")
     admin = actor_of(users["province_admin"])

@@ -120,3 +120,28 @@ def test_an_operator_registers_a_base_through_the_page(users, client_for):
         "room_type-price_per_night": "180", "room_type-meals_per_day": "60",
     })
     assert added.status_code == 302 and base.room_types.count() == 1
+
+
+
+def test_the_django_admin_shows_bases_inventory_and_routes_and_keeps_history_as_it_happened(users, client_for, heyuan_base, today):
+    from django.contrib.auth import get_user_model
+
+    from bases import services
+    from bases.models import CertificationEvent
+    from groups.access import actor_of
+
+    services.certification_suspend(actor=actor_of(users["province_admin"]), base_id=heyuan_base.pk, reason="整改")
+    open_nights(heyuan_base.room_types.get(), today, 3)
+    root = client_for(get_user_model().objects.create_superuser("root", "root@example.cn", "pass12345"))
+    for path in ("/admin/bases/base/", f"/admin/bases/base/{heyuan_base.pk}/change/", "/admin/bases/roomtype/",
+                 "/admin/bases/nightinventory/", "/admin/bases/route/", "/admin/bases/certificationevent/"):
+        assert root.get(path).status_code == 200, path
+    event = CertificationEvent.objects.get(base=heyuan_base)
+    assert root.get("/admin/bases/certificationevent/add/").status_code == 403
+    assert root.post(f"/admin/bases/certificationevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert CertificationEvent.objects.filter(pk=event.pk).exists()
+    night = NightInventory.objects.filter(room_type__base=heyuan_base).first()
+    form = root.get(f"/admin/bases/nightinventory/{night.pk}/change/").content.decode()
+    assert 'name="rooms"' in form and 'name="rooms_held"' not in form and 'name="people_booked"' not in form
+    # Product users are not admin staff.
+    assert client_for(users["operator"]).get("/admin/bases/base/").status_code == 302

@@ -112,3 +112,51 @@ def test_editing_a_route_replaces_its_days(users, client_for, route_body):
     )
     assert changed.status_code == 200
     assert changed.json()["price_per_head"] == "999.00" and len(changed.json()["days"]) == 2
+
+
+def test_a_routes_departures_are_filtered_by_date_and_free_seats(users, client_for, route_body, today):
+    operator = client_for(users["operator"])
+    route = post(operator, "/api/v1/bases/routes", {**route_body, "published": True}).json()
+    dates = [today + dt.timedelta(days=offset) for offset in (5, 12, 19)]
+    made = [post(operator, f"/api/v1/bases/routes/{route['id']}/departures", {"date": str(day), "seats": 30}).json() for day in dates]
+    RouteDeparture.objects.filter(pk=made[1]["id"]).update(seats_held=20, seats_booked=6)  # 4 seats left
+    organiser = client_for(users["dongguan_organiser"])
+
+    def listed(query=""):
+        response = organiser.get(f"/api/v1/bases/routes/{route['id']}/departures?{query}")
+        assert response.status_code == 200, response.content
+        return [item["date"] for item in response.json()["items"]]
+
+    assert listed() == [str(day) for day in dates]
+    assert listed(f"departing_from={dates[1]}") == [str(dates[1]), str(dates[2])]
+    assert listed(f"departing_until={dates[1]}&seats=5") == [str(dates[0])]
+    assert listed("seats=4") == [str(day) for day in dates]
+    for bad in ("seats=0", "departing_from=2026-02-30", f"departing_from={dates[2]}&departing_until={dates[0]}"):
+        response = organiser.get(f"/api/v1/bases/routes/{route['id']}/departures?{bad}")
+        assert response.status_code == 422 and set(response.json()) == {"code", "message", "detail"}, bad
+
+
+def test_a_route_is_published_only_while_every_night_is_at_a_certified_base(users, client_for, route_body, shaoguan_base, draft_base):
+    operator = client_for(users["operator"])
+    at_draft = {**route_body, "days": [
+        route_body["days"][0],
+        {"number": 2, "night_base_id": draft_base.pk, "night_room_type_id": draft_base.room_types.get().pk},
+        {"number": 3},
+    ]}
+    refused = post(operator, "/api/v1/bases/routes", {**at_draft, "published": True})
+    assert refused.status_code == 409 and refused.json()["code"] == "base_not_certified"
+    assert refused.json()["detail"]["days"] == [{"day": 2, "night_base_id": draft_base.pk, "status": "draft"}]
+    assert not Route.objects.exists()
+
+    draft_route = post(operator, "/api/v1/bases/routes", at_draft).json()  # an unpublished draft may plan ahead
+    assert post(operator, f"/api/v1/bases/routes/{draft_route['id']}/publish", {}).status_code == 409
+    assert not Route.objects.get(pk=draft_route["id"]).published
+
+    route = post(operator, "/api/v1/bases/routes", {**route_body, "published": True}).json()
+    moved = operator.patch(f"/api/v1/bases/routes/{route['id']}", json.dumps({"days": at_draft["days"]}), content_type="application/json")
+    assert moved.status_code == 409
+    assert [day["night_base_id"] for day in operator.get(f"/api/v1/bases/routes/{route['id']}").json()["days"]][1] == shaoguan_base.pk
+
+    # The page says why instead of failing.
+    page = operator.post(f"/bases/routes/{draft_route['id']}/publish/", {"published": "1", "next": "/bases/routes/mine/"})
+    assert page.status_code == 302 and not Route.objects.get(pk=draft_route["id"]).published

@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import json
 import zipfile
@@ -238,3 +239,52 @@ def test_union_spending_standard_is_set_read_and_applied(world, booking, union_t
 
     cleared = fund.put(url, json.dumps({"cost_standard_per_person_day": None}), content_type="application/json")
     assert cleared.status_code == 200 and cleared.json()["effective_cost_standard_per_person_day"] is None
+
+
+@pytest.mark.django_db
+def test_settlement_without_an_arrival_list_counts_the_check_ins(world, booking, users, client_for):
+    from tests.billing.conftest import check_in_all
+
+    services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
+    check_in_all(booking, user=users["operator"], except_names=("张伟", "王芳"))
+    created = post(client_for(users["operator"]), f"{API}/bookings/{booking.pk}/settlement", {"extras": []})
+    assert created.status_code == 201, created.content
+    settlement = Settlement.objects.get()
+    assert settlement.arrived_count == 8
+    assert sorted(settlement.arrivals.filter(arrived=False).values_list("participant__name", flat=True)) == ["张伟", "王芳"]
+    assert set(settlement.arrivals.filter(arrived=True).values_list("nights", flat=True)) == {3}
+
+
+@pytest.mark.django_db
+def test_approving_what_was_read_refuses_a_settlement_resubmitted_since(world, submitted, users, client_for):
+    fund = client_for(users["dongguan_fund"])
+    url = f"{API}/settlements/{submitted.pk}"
+    read = fund.get(url).json()["submitted_at"]
+    arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in submitted.booking.batch.participants.all()]
+    services.settlement_submit(
+        actor=world["operator"], booking_id=submitted.booking_id, arrivals=arrivals, extras=[],
+        now=NOW + dt.timedelta(minutes=5),
+    )
+    stale = post(fund, f"{url}/approve", {"submitted_at": read})
+    assert_error(stale, 409)
+    assert stale.json()["code"] == "settlement_changed"
+    assert Settlement.objects.get(pk=submitted.pk).status == "submitted" and not LedgerEntry.objects.filter(kind="spend").exists()
+
+    fresh = post(fund, f"{url}/approve", {"submitted_at": fund.get(url).json()["submitted_at"]})
+    assert fresh.status_code == 200 and fresh.json()["status"] == "approved"
+
+
+@pytest.mark.django_db
+def test_month_batch_renders_on_a_process_pool(world, submitted, users, client_for, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+    from retreat import pdf
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.PDF_RENDER_PROCESSES = 2
+    monkeypatch.setattr(pdf, "PARALLEL_MIN_DOCUMENTS", 1)
+    fund = client_for(users["dongguan_fund"])
+    with django_capture_on_commit_callbacks(execute=True):
+        started = post(fund, f"{API}/month-batches", {"month": "2026-11"})
+    progress = fund.get(f"{API}/month-batches/{started.json()['id']}").json()
+    assert (progress["status"], progress["done"], progress["total"]) == ("done", 4, 4)
+    bundle = zipfile.ZipFile(io.BytesIO(b"".join(fund.get(progress["download_url"]).streaming_content)))
+    assert all(bundle.read(name).startswith(b"%PDF") for name in bundle.namelist()) and len(bundle.namelist()) == 4

@@ -3,9 +3,7 @@ adjustment on partial cancellation, and a confirmation that would overdraw a pro
 refused with nothing changed.
 
 ``billing.services.funding_*_for_booking`` implement the postings (tests/billing/test_ledger.py);
-these tests pin the contract that ``groups.bookings`` calls them inside its transactions.
-They are expected to fail until groups/bookings.py is wired (see the billing report):
-``strict`` makes them turn red as a reminder to drop the marker once it is.
+these tests pin the contract that ``groups.bookings`` calls them inside its own transactions.
 """
 
 import datetime as dt
@@ -19,14 +17,11 @@ from groups import bookings
 from groups.bookings import RoomRequest
 from groups.models import Booking
 from retreat.errors import Conflict
-from tests.billing.conftest import ARRIVAL, make_booking
+from tests.billing.conftest import make_booking
 
-NOW = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)  # nine days before ARRIVAL
+NOW = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)  # nine days before the stay (conftest.ARRIVAL)
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(strict=True, reason="groups/bookings.py does not yet call billing.services.funding_*_for_booking"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

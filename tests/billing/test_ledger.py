@@ -137,3 +137,47 @@ def test_ledger_entries_cannot_be_edited_or_deleted_in_the_database(world, booki
         LedgerEntry.objects.filter(pk=entry.pk).delete()
     assert LedgerEntry.objects.get(pk=entry.pk).committed_delta == entry.committed_delta
     assert reconcile() == []
+
+
+@pytest.mark.django_db
+def test_full_funding_by_a_matching_programme_does_not_use_its_matching_cap(world, union_tree, users):
+    """A city matching fund (1:1, ¥1,000 in all) that also pays 100 % for a key enterprise."""
+    from billing.models import FundProgramme as Programme
+    from tests.billing.conftest import make_programme
+    from tests.factories import OrganisationFactory
+
+    Programme.objects.filter(pk__in=[world["province_flat"].pk, world["dongguan_cover"].pk]).update(is_active=False)
+    key_enterprise = OrganisationFactory(name="东莞某重点企业工会", kind="enterprise", division_code="441900", parent=union_tree["humen"])
+    matching = make_programme(
+        union=union_tree["dongguan"], user=users["dongguan_fund"], name="东莞市配套资金", budget="100000.00",
+        contribution=Programme.Contribution.MATCHING, matching_ratio=Decimal("1"), matching_total_cap=Decimal("1000.00"),
+    )
+    matching.fully_funded_unions.set([key_enterprise])
+    key_booking = make_booking(union=key_enterprise, base=world["base"], room_type=world["room_type"], user=users["factory_organiser"], people=2)
+    paid_in_full = services.funding_commit_for_booking(booking=key_booking, actor=world["organiser"], now=NOW)
+    assert paid_in_full.split["programmes_fen"] == 228_000  # 2 × ¥1,140, not matching
+
+    factory_booking = make_booking(union=union_tree["factory"], base=world["base"], room_type=world["room_type"], user=users["factory_organiser"], people=4)
+    matched = services.funding_commit_for_booking(booking=factory_booking, actor=world["organiser"], now=NOW)
+
+    assert matched.split["programmes_fen"] == 100_000  # 4 × ¥570 asked, the whole ¥1,000 cap left
+    assert reconcile() == []
+
+
+@pytest.mark.django_db
+def test_a_replayed_posting_changes_nothing_and_a_different_one_under_its_key_is_refused(world, booking):
+    from billing import ledger
+
+    posting = ledger.Posting(
+        programme_id=world["dongguan_cover"].pk, booking_id=booking.pk, kind="commitment",
+        committed_delta=Decimal("100.00"), idempotency_key="test:once",
+    )
+    assert len(ledger.post_entries(postings=[posting], actor=world["organiser"], now=NOW)) == 1
+    assert ledger.post_entries(postings=[posting], actor=world["organiser"], now=NOW) == []
+    with pytest.raises(Conflict) as refused:
+        ledger.post_entries(
+            postings=[ledger.Posting(**{**posting.__dict__, "committed_delta": Decimal("200.00")})], actor=world["organiser"], now=NOW
+        )
+    assert refused.value.code == "idempotency_key_reused"
+    assert balances(world["dongguan_cover"]) == [(Decimal("100.00"), Decimal("0.00"), Decimal("49900.00"))]
+    assert reconcile() == []

@@ -77,3 +77,50 @@ def test_statement_page_links_downloads(world, committed, users, client_for):
     assert fund.get("/billing/statements/export.xlsx?month=2026-11")["Content-Type"].startswith("application/vnd.openxml")
     assert fund.get(f"/billing/statements/bases/{world['base'].pk}.pdf?month=2026-11").content.startswith(b"%PDF")
     assert fund.get("/billing/statements/?month=bad").status_code == 200  # falls back with a message
+
+
+@pytest.mark.django_db
+def test_the_approve_form_refuses_a_settlement_resubmitted_after_it_was_shown(world, committed, users, client_for):
+    import datetime as dt
+
+    arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in committed.batch.participants.all()]
+    settlement = services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals, extras=[], now=NOW)
+    fund = client_for(users["dongguan_fund"])
+    shown = fund.get(f"/billing/settlements/{settlement.pk}/").content.decode()
+    import re
+
+    shown_at = re.search(r'name="submitted_at" value="([^"]+)"', shown).group(1)
+    assert dt.datetime.fromisoformat(shown_at) == settlement.submitted_at
+    services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals[1:], extras=[], now=NOW + dt.timedelta(minutes=5))
+
+    page = fund.post(
+        f"/billing/settlements/{settlement.pk}/", {"action": "approve", "submitted_at": shown_at}, follow=True
+    ).content.decode()
+    assert "重新提交" in page and Settlement.objects.get().status == "submitted"
+    fund.post(f"/billing/settlements/{settlement.pk}/", {"action": "approve", "submitted_at": "yesterday"})
+    assert Settlement.objects.get().status == "submitted"
+    fund.post(f"/billing/settlements/{settlement.pk}/", {"action": "approve", "submitted_at": Settlement.objects.get().submitted_at.isoformat()})
+    assert Settlement.objects.get().status == "approved"
+
+
+@pytest.mark.django_db
+def test_explanations_follow_the_readers_language_and_the_pdf_stays_chinese(world, committed, users, client_for, settings):
+    arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in committed.batch.participants.all()]
+    settlement = services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals, extras=[], now=NOW)
+    fund = client_for(users["dongguan_fund"])
+    assert "每人每天上限" in fund.get(f"/billing/settlements/{settlement.pk}/").content.decode()
+
+    fund.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = fund.get(f"/billing/settlements/{settlement.pk}/").content.decode()
+    assert "per person per night" in page and "cap ¥150.00 per person per day" in page and "每人每天上限" not in page
+    organiser = client_for(users["factory_organiser"])
+    organiser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    preview = organiser.get(f"/billing/bookings/{committed.pk}/cost-split/").content.decode()
+    assert "Family member pays their own cost" in preview and "家属自费" not in preview
+
+    from billing import documents
+    from django.utils import translation
+
+    with translation.override("en"):
+        notes = documents.settlement_context(settlement)["booking_notes"]  # what the PDF prints: Chinese
+    assert any("本团合计" in note for note in notes) and not any("total for the booking" in note for note in notes)

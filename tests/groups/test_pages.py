@@ -164,3 +164,21 @@ def test_a_nul_character_in_a_page_address_or_form_is_a_422_page(users, batch, c
     ):
         assert response.status_code == 422 and "NUL" in response.content.decode()
     assert Batch.objects.count() == 1
+
+
+def test_the_booking_page_warns_when_the_rooms_cannot_house_the_list(users, batch, twin, client_for):
+    from groups import bookings
+    from groups.access import actor_of
+    from groups.bookings import RoomRequest
+    from tests.groups.conftest import NOW
+
+    booking = bookings.booking_hold(actor=actor_of(users["factory_organiser"]), batch_id=batch.pk, base_id=twin.base_id,
+                                    arrival=ARRIVAL, nights=3, rooms=[RoomRequest(twin.pk, 1, 2)], now=NOW)
+    add_participant(batch, sequence=1)
+    woman = add_participant(batch, sequence=2, female=True)
+    web = client_for(users["factory_organiser"])
+    assert 'id="rooming-warning"' in web.get(f"/bookings/{booking.pk}/").content.decode()
+    woman.delete()
+    add_participant(batch, sequence=3)
+    assert 'id="rooming-warning"' not in web.get(f"/bookings/{booking.pk}/").content.decode()
+    assert 'id="rooming-warning"' not in client_for(users["operator"]).get(f"/bookings/{booking.pk}/").content.decode()

@@ -400,3 +400,14 @@ def test_the_default_139_bases_sit_mostly_in_the_rural_north_and_east():
     delta = sum(counts[code] for code in ("440100", "440300", "440600", "441900", "442000", "440400"))  # the PRD
     assert north_and_east >= 65 and delta * 4 < north_and_east
     assert max(counts, key=counts.get) in {"441600", "440200"}
+
+
+def test_groups_from_other_provinces_stay_at_guangdong_bases(seeded):
+    from groups.models import Booking
+
+    visiting = Booking.objects.filter(union__kind=Organisation.Kind.VISITING).select_related("union", "base")
+    assert visiting.count() == 3
+    assert {booking.status for booking in visiting} == {"checked_in", "confirmed"}
+    for booking in visiting:
+        assert not booking.union.division_code.startswith("44") and booking.base.city_code.startswith("44")
+        assert booking.batch.participants.count() == booking.people

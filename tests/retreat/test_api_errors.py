@@ -78,3 +78,17 @@ def test_the_openapi_documentation_is_served(users, client_for):
     assert client.get("/api/docs").status_code == 200
     schema = client.get("/api/v1/openapi.json")
     assert schema.status_code == 200 and "/api/v1/bases/availability" in schema.json()["paths"]
+
+
+def test_a_value_the_database_cannot_hold_is_a_422_not_a_500():
+    """The backstop behind the schemas' bounds: the database's own "out of range" (SQLSTATE class 22)."""
+    from django.db import DataError
+    from django.test import RequestFactory
+
+    from retreat.api import on_database_error
+
+    response = on_database_error(RequestFactory().get("/api/v1/bases"), DataError("bigint out of range"))
+    assert response.status_code == 422
+    assert json.loads(response.content) == {
+        "code": "validation_error", "message": "请求参数超出可接受范围 (a value is out of range)", "detail": None,
+    }

@@ -6,8 +6,12 @@ the answer is a 404 in the error shape, never data, and nothing in the database
 changes. ``test_every_endpoint_with_an_object_in_its_path_is_in_the_table`` reads
 the API itself, so an endpoint added without an entry here fails the suite.
 
-(The bases endpoints are also tested in depth, per status and role, in
-``tests/bases/test_api_isolation.py``; the lists' scoping is tested per app.)
+Every list and search is called by the same outsiders too: none of the world's
+marks (a booking reference, a batch title, a programme name, a settlement number,
+a token prefix) may appear in what they get back.
+
+(The bases endpoints with an object in the path are tested in depth, per status
+and role, in ``tests/bases/test_api_isolation.py`` and counted from its tables.)
 """
 
 import datetime as dt
@@ -22,13 +26,13 @@ from billing import services as billing_services
 from billing.models import MonthBatch
 from groups.access import actor_of
 from groups.identity import encrypt_resident_id
-from groups.models import Membership, WaitlistEntry
+from groups.models import Batch, Membership, WaitlistEntry
 from groups.services import api_token_create
 from itineraries import planning
 from retreat.api import api
 from tests.billing.conftest import NOW, make_booking, make_programme
-from tests.groups.conftest import resident_id
 from tests.factories import BaseFactory, OrganisationFactory, RoomTypeFactory, member, open_nights
+from tests.groups.conftest import resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +76,8 @@ TABLE = {
     ("GET", "/api/v1/billing/settlements/{settlement_id}/pdf"): ("/api/v1/billing/settlements/{settlement}/pdf", None, ["shenzhen_fund", "other_operator"], None),
     ("POST", "/api/v1/billing/settlements/{settlement_id}/approve"): ("/api/v1/billing/settlements/{settlement}/approve", None, ["shenzhen_fund"], None),
     ("POST", "/api/v1/billing/settlements/{settlement_id}/reject"): ("/api/v1/billing/settlements/{settlement}/reject", {"reason": "x"}, ["shenzhen_fund"], None),
+    ("GET", "/api/v1/billing/unions/{union_id}/funding-policy"): ("/api/v1/billing/unions/{factory}/funding-policy", None, ["shenzhen_fund", "shenzhen_organiser", "hunan_admin"], "dongguan_fund"),
+    ("PUT", "/api/v1/billing/unions/{union_id}/funding-policy"): ("/api/v1/billing/unions/{factory}/funding-policy", {"cost_standard_per_person_day": "500.00"}, ["shenzhen_fund", "hunan_admin"], None),
     ("GET", "/api/v1/billing/statements/bases/{base_id}.pdf"): ("/api/v1/billing/statements/bases/{base}.pdf?month=2026-11", None, ["other_operator"], None),
     ("GET", "/api/v1/billing/month-batches/{batch_id}"): ("/api/v1/billing/month-batches/{month_batch}", None, ["shenzhen_fund", "province_admin"], "dongguan_fund"),
     ("GET", "/api/v1/billing/month-batches/{batch_id}/download"): ("/api/v1/billing/month-batches/{month_batch}/download", None, ["shenzhen_fund"], None),
@@ -171,12 +177,11 @@ def world(union_tree, users):
         "hunan_admin": member(organisation=hunan, role=Membership.Role.ADMINISTRATOR, username="hn_admin"),
         "hunan_organiser": member(organisation=hunan, role=Membership.Role.ORGANISER, username="hn_org"),
     }
-    hunan_batch_owner = people["hunan_organiser"]
-    from groups.models import Batch
-
-    hunan_batch = Batch.objects.create(union=hunan, title="湖南职工疗休养团", nights=3, created_by=hunan_batch_owner)
+    # Hunan's own batch: submitting it to a round Hunan is not part of must not reveal the round.
+    hunan_batch = Batch.objects.create(union=hunan, title="湖南职工疗休养团", nights=3, created_by=people["hunan_organiser"])
     ids = {
-        "shenzhen": t["shenzhen"].pk, "token": token.pk, "batch": booking.batch.pk, "booking": booking.pk, "entry": entry.pk,
+        "shenzhen": t["shenzhen"].pk, "factory": t["factory"].pk, "token": token.pk, "batch": booking.batch.pk,
+        "booking": booking.pk, "entry": entry.pk,
         "programme": programme.pk, "settlement": settlement.pk, "base": base.pk, "month_batch": month_batch.pk,
         "reference": booking.reference, "participant": booking.batch.participants.first().pk,
         "round": planning_round.pk, "request": request.pk,

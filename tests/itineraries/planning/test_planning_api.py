@@ -60,9 +60,12 @@ def test_organiser_submits_and_answers_through_the_api(world, open_round, placed
     mine = client.get(f"{API}/rounds/{open_round.pk}/requests").json()
     assert [item["id"] for item in mine["items"]] == [placed_request.pk]
     assert mine["items"][0]["booking_reference"].startswith("LX")
-    answered = post(client, f"{API}/requests/{placed_request.pk}/accept")
+    answered = client.post(f"{API}/requests/{placed_request.pk}/accept", headers={"Idempotency-Key": "accept-1"})
     assert answered.status_code == 200, answered.content
     assert answered.json()["status"] == "accepted"
+    replayed = client.post(f"{API}/requests/{placed_request.pk}/accept", headers={"Idempotency-Key": "accept-1"})
+    assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.json() == answered.json()
+    assert post(client, f"{API}/requests/{placed_request.pk}/accept").status_code == 409  # a fresh answer: nothing to accept
     result = client.get(f"{API}/rounds/{open_round.pk}/result").json()
     assert result["placed_requests"] == 1
     assert result["city_shares"] == [{"city_code": "441900", "city_name": "东莞", "requested_people": 6,

@@ -144,3 +144,21 @@ def test_progress_reports_bound_and_gap(small):
     objective, bound, gap, elapsed = calls[-1]
     assert objective == 36_141 and bound == 36_141 and gap == 0 and elapsed >= 0
     assert all(np.isfinite(c[3]) for c in calls)
+
+
+def test_lns_progress_reports_the_whole_plan(medium_lns):
+    """While steps solve side by side their groups are out of the plan; progress counts them in."""
+    calls = []
+    result = _solve_lns(medium_lns, time_limit=60, workers=2, seed=2, max_steps=8,
+                        progress=lambda *figures: calls.append(figures))
+    objectives = [c[0] for c in calls]
+    assert objectives == sorted(objectives)
+    assert objectives[-1] == result.objective
+    assert all(c[1] is None or c[0] <= c[1] for c in calls)
+
+
+def test_one_worker_runs_steps_one_at_a_time(medium_lns):
+    first = _solve_lns(medium_lns, time_limit=60, workers=1, seed=4, max_steps=5)
+    second = _solve_lns(medium_lns, time_limit=60, workers=1, seed=4, max_steps=5)
+    assert check_result(medium_lns, first) == []
+    assert first.assignments == second.assignments

@@ -14,9 +14,14 @@ def day(offset: int) -> str:
     return (FIRST_NIGHT + dt.timedelta(days=offset)).isoformat()
 
 
-def base(id: str, beds: int, rooms: int, closed: tuple[int, ...] = ()) -> dict[str, Any]:
-    return {"id": id, "name": id, "region": "441600", "capacity": {"beds": beds, "rooms": rooms},
-            "closed_nights": [day(d) for d in closed], "nightly_price_per_person": "200.00"}
+def base(id: str, beds: int, rooms: int, closed: tuple[int, ...] = (),
+         nightly: dict[int, dict[str, int]] | None = None) -> dict[str, Any]:
+    """A base; `nightly` (day offset -> {"beds": n, "rooms": m}) is the `nightly_capacity` extension."""
+    out = {"id": id, "name": id, "region": "441600", "capacity": {"beds": beds, "rooms": rooms},
+           "closed_nights": [day(d) for d in closed], "nightly_price_per_person": "200.00"}
+    if nightly is not None:
+        out["nightly_capacity"] = {day(d): figures for d, figures in sorted(nightly.items())}
+    return out
 
 
 def group(id: str, size: int, nights: int, earliest: int, latest: int, options: list[tuple[str, int, str]],
@@ -39,11 +44,25 @@ def instance(bases: list[dict], groups: list[dict], budgets: dict[str, str] | No
     })
 
 
-def random_instance(seed: int, n_groups: int = 6, n_bases: int = 2, days: int = 8) -> Instance:
-    """Tight little instances: capacity, closures and one shared budget all bind now and then."""
+def random_instance(seed: int, n_groups: int = 6, n_bases: int = 2, days: int = 8, nightly: bool = False) -> Instance:
+    """Tight little instances: capacity, closures and one shared budget all bind now and then.
+
+    With `nightly`, bases also carry a `nightly_capacity` that lowers or raises some nights."""
     rng = random.Random(seed)
-    bases = [base(f"B{i}", beds=rng.choice([40, 60, 80]), rooms=rng.choice([20, 30, 45]),
-                  closed=tuple(d for d in range(days) if rng.random() < 0.08)) for i in range(n_bases)]
+    bases = []
+    for i in range(n_bases):
+        beds, rooms = rng.choice([40, 60, 80]), rng.choice([20, 30, 45])
+        figures = None
+        if nightly:
+            figures = {}
+            for d in range(days):
+                if rng.random() < 0.4:
+                    entry = {"beds": max(0, beds + rng.choice([-30, -15, 20, 40]))}
+                    if rng.random() < 0.7:
+                        entry["rooms"] = max(0, rooms + rng.choice([-10, 5, 15]))
+                    figures[d] = entry
+        bases.append(base(f"B{i}", beds=beds, rooms=rooms, closed=tuple(d for d in range(days) if rng.random() < 0.08),
+                          nightly=figures))
     groups = []
     total = 0
     for g in range(n_groups):
@@ -85,6 +104,14 @@ def brute_force_optimum(inst: Instance) -> int:
     for i in range(len(choices) - 1, -1, -1):
         suffix[i] = suffix[i + 1] + best_remaining[i]
 
+    def limit(b, d: int, resource: str) -> int:
+        """The base's capacity on day offset `d`: its nightly figure if it lists one."""
+        night = inst.first_night + dt.timedelta(days=d)
+        figures = (b.nightly_capacity or {}).get(night)
+        if figures is not None and figures[0 if resource == "beds" else 1] is not None:
+            return figures[0 if resource == "beds" else 1]
+        return b.beds if resource == "beds" else b.rooms
+
     beds = {b: [0] * n_days for b in bases}
     rooms = {b: [0] * n_days for b in bases}
     drawn = {f: 0 for f in funds}
@@ -100,7 +127,8 @@ def brute_force_optimum(inst: Instance) -> int:
             b = bases[option.base]
             stay = range(start, start + g.nights)
             if (drawn[g.fund] + option.subsidy_fen <= funds[g.fund]
-                    and all(beds[b.id][d] + g.size <= b.beds and rooms[b.id][d] + g.rooms <= b.rooms for d in stay)):
+                    and all(beds[b.id][d] + g.size <= limit(b, d, "beds")
+                            and rooms[b.id][d] + g.rooms <= limit(b, d, "rooms") for d in stay)):
                 drawn[g.fund] += option.subsidy_fen
                 for d in stay:
                     beds[b.id][d] += g.size
