@@ -19,6 +19,7 @@ Usage, below the router decorator::
     def booking_hold(request, payload: HoldIn): ...
 """
 
+import datetime as dt
 import hashlib
 import json
 from functools import wraps
@@ -130,3 +131,12 @@ def idempotent(view):
         return view(request, *args, **kwargs)
 
     return decorate_view(_one_transaction)(claimed_view)
+
+
+KEEP_RECORDS = dt.timedelta(days=7)  # a client retries within minutes; a week covers any outage
+
+
+def idempotency_records_purge(*, now: dt.datetime) -> int:
+    """Forget answers older than ``KEEP_RECORDS`` (the daily sweep); a key used after that is new again."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - KEEP_RECORDS).delete()
+    return deleted

@@ -26,3 +26,13 @@ def serve_waitlist(base_id: int) -> int:
 @shared_task(name="groups.tasks.notify_booking_status", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notify_booking_status(booking_id: int, from_status: str, to_status: str) -> int:
     return bookings.booking_status_notify(booking_id=booking_id, from_status=from_status, to_status=to_status)
+
+
+@shared_task(name="groups.tasks.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    """Daily (see CELERY_BEAT_SCHEDULE): drop stored Idempotency-Key answers older than a week."""
+    from django.utils import timezone
+
+    from groups.idempotency import idempotency_records_purge
+
+    return idempotency_records_purge(now=timezone.now())

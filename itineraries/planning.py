@@ -28,7 +28,6 @@ from bases.models import Base, NightInventory, RoomType, RouteDay
 from billing.funding import fen_to_decimal, format_fen, to_fen
 from billing.ledger import lock_programmes
 from billing.models import FundProgramme
-from billing.services import funding_commit_for_booking
 from groups import bookings
 from groups.access import Actor, Role, union_subtree_q, visible_unions
 from groups.models import Batch, Booking
@@ -645,7 +644,6 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
             .select_related("batch__union", "proposed_base", "proposed_programme")
             .order_by("pk")
         )
-        failures = _check_budgets(to_hold)
         stays = {request.pk: planning_problem.nights_of(request.proposed_arrival, request.nights) for request in to_hold}
         spans: dict[int, tuple[dt.date, dt.date]] = {}
         for request in to_hold:
@@ -662,6 +660,8 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
             for room_type_id, night, rooms, held, booked, closed
             in locked.values_list("room_type_id", "night", "rooms", "rooms_held", "rooms_booked", "closed")
         }
+        # Programmes after nights: the order a confirmation takes them in, so the two never deadlock.
+        failures = _check_budgets(to_hold)
         room_types: dict[int, list[RoomType]] = {}
         for room_type in RoomType.objects.filter(base_id__in=spans).order_by("pk"):
             room_types.setdefault(room_type.base_id, []).append(room_type)
@@ -759,8 +759,7 @@ def request_accept(*, actor: Actor, request_id: int, now: dt.datetime) -> Planni
     """Accept the published place: its hold is confirmed and the programmes' shares committed, or nothing."""
     with locked_transaction():
         request = _offered_request(actor=actor, request_id=request_id)
-        booking = bookings.booking_confirm(actor=actor, booking_id=request.booking_id, now=now)
-        funding_commit_for_booking(booking=booking, actor=actor, now=now)  # idempotent if confirm already did
+        bookings.booking_confirm(actor=actor, booking_id=request.booking_id, now=now)  # commits the programmes' shares too
         request.status, request.decided_at = RequestStatus.ACCEPTED, now
         request.save(update_fields=["status", "decided_at"])
     return request

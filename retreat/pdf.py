@@ -63,8 +63,7 @@ PARALLEL_MIN_DOCUMENTS = 8
 
 def render_processes() -> int:
     """How many processes a batch of PDFs may use: ``settings.PDF_RENDER_PROCESSES``, else the cores (at most 4)."""
-    configured = getattr(settings, "PDF_RENDER_PROCESSES", None)
-    return max(1, int(configured) if configured else min(os.cpu_count() or 1, 4))
+    return max(1, settings.PDF_RENDER_PROCESSES or min(os.cpu_count() or 1, 4))
 
 
 def _is_daemon() -> bool:

@@ -139,6 +139,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-certifications": {"task": "bases.tasks.expire_certifications", "schedule": 3600.0},
     "release-lapsed-holds": {"task": "groups.tasks.release_lapsed_holds", "schedule": 60.0},
     "reap-stale-solves": {"task": "itineraries.tasks.reap_stale_solves", "schedule": 30.0},
+    "purge-idempotency-records": {"task": "groups.tasks.purge_idempotency_records", "schedule": 86400.0},
 }
 
 CACHES = {
@@ -157,6 +158,7 @@ PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", "http://127.0.0.1:8000", required_in_pr
 
 # Nights can be opened, held and planned this many days ahead.
 INVENTORY_HORIZON_DAYS = int(env("INVENTORY_HORIZON_DAYS", "730"))
+PDF_RENDER_PROCESSES = int(env("PDF_RENDER_PROCESSES", "0")) or None  # a month batch of PDFs; None: the cores, at most 4
 API_PAGE_MAX = 200
 
 if PRODUCTION:

@@ -129,7 +129,7 @@ class NeighbourhoodPicker:
         return "fund", self.around_fund(state, fund, target)
 
     def pick_avoiding(self, state: PlanState, target: int, busy: np.ndarray, reserved: np.ndarray | None = None,
-                      tries: int = AVOID_TRIES) -> np.ndarray:
+                      tries: int | None = None) -> np.ndarray:
         """A neighbourhood without the `busy` groups (those of steps still solving).
 
         Of `tries` picks, the one with the fewest groups that are busy or could stay on a
@@ -137,6 +137,7 @@ class NeighbourhoodPicker:
         the busy ones.
         """
         best = None
+        tries = AVOID_TRIES if tries is None else tries
         if not busy.any():
             tries = 1
         for _ in range(tries):

@@ -137,10 +137,11 @@ def test_the_pdf_is_chinese_text_with_the_cjk_font_embedded(booking, users, clie
     for name in NAMES:
         assert name in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
-    cjk = [line for line in fonts if "NotoSansCJK" in line.split()[0].replace("-", "")]
+    cjk = [line for line in fonts if "NotoSans" in line.split()[0].replace("-", "") and "CJK" in line.split()[0]]
     assert cjk, fonts
     for line in cjk:
         assert line.split()[-5] == "yes", line  # the "emb" column
+    assert len(cjk) == len(fonts) - 2, fonts  # no fallback font, not even for the page numbers
     assert elapsed < 20, f"PDF took {elapsed:.1f}s"
 
 
