@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from bases.models import Base, CertificationEvent, NightInventory, RoomType, Route, RouteDay, RouteDeparture, RouteItem, Theme
+from retreat.admin import ReadOnlyAdminMixin
 
 
 @admin.register(Theme)
@@ -40,21 +41,12 @@ class BaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(CertificationEvent)
-class CertificationEventAdmin(admin.ModelAdmin):
+class CertificationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The certification history is kept as it happened: readable here, written only by the lifecycle services."""
 
     list_display = ["base", "action", "from_status", "to_status", "actor", "at"]
     list_filter = ["action", "to_status"]
     raw_id_fields = ["base", "actor"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RoomType)

@@ -81,13 +81,17 @@ class BaseOut(Schema):
         return [theme.slug for theme in base.themes.all()]
 
 
-class BaseFilterIn(Schema):
+# The base directory's filters (bases.filters.BaseFilter); the lists that filter like it add their own.
+class DirectoryFilterIn(Schema):
     region: str | None = Field(None, pattern=DIVISION_CODE, description="a city (4419 00) or county code")
     kind: Base.Kind | None = None
     theme: str | None = None
     status: Base.Status | None = None
     level: Base.Level | None = None
     q: str | None = Field(None, max_length=60)
+
+
+class BaseFilterIn(DirectoryFilterIn):
     # Availability: only bases that can take the group for every night.
     first_night: dt.date | None = None
     nights: int = Field(1, ge=1, le=30)
@@ -96,14 +100,8 @@ class BaseFilterIn(Schema):
     max_price: Decimal | None = Field(None, ge=0, description="per person per night")
 
 
-class CertificationQueueIn(Schema):
+class CertificationQueueIn(DirectoryFilterIn):
     expiring_within_days: int = Field(60, ge=0, le=365, description="also certificates that run out within this many days")
-    region: str | None = Field(None, pattern=DIVISION_CODE, description="a city (4419 00) or county code")
-    kind: Base.Kind | None = None
-    theme: str | None = None
-    status: Base.Status | None = None
-    level: Base.Level | None = None
-    q: str | None = Field(None, max_length=60)
 
 
 # --- certification ----------------------------------------------------------------------

@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+import datetime as dt
+
+from django.db.models import Max, Q, QuerySet, Sum
 
 from billing.funding import (
     BaseDiscount,
@@ -24,8 +26,10 @@ from billing.funding import (
     ParticipantCost,
     ProgrammeRules,
     ProgrammeState,
+    RepeatScope,
     to_fen,
 )
+from billing.funding.rules import years_before as eligibility_years_before
 from billing.models import FundingAllocation, FundProgramme, UnionFundingPolicy
 from groups.models import Booking, BookingLine, Organisation, Participant
 from retreat.errors import ValidationFailed
@@ -63,6 +67,10 @@ def programme_rules(programme: FundProgramme) -> ProgrammeRules:
                 max_stay_days=programme.max_stay_days,
                 period_start=programme.valid_from,
                 period_end=programme.valid_until,
+                min_front_line_percent=programme.min_front_line_percent,
+                no_repeat_years=programme.no_repeat_years,
+                no_repeat_scope=RepeatScope(programme.no_repeat_scope),
+                family_allowed=programme.family_allowed,
             ),
             fully_funded_union_ids=frozenset(str(pk) for pk in programme.fully_funded_unions.values_list("pk", flat=True)),
         )
@@ -218,6 +226,7 @@ def programme_states(
     """Balances and year-to-date figures as they would be without this booking's own commitment."""
     keys = list(person_keys)
     year = booking.arrival.year
+    earlier = earlier_trips(programmes=programmes, booking=booking, person_keys=keys)
     states = []
     for programme in programmes:
         own = own_commitments.get(programme.pk, Decimal(0))
@@ -235,9 +244,72 @@ def programme_states(
                 flat_subsidy_received_this_year=frozenset(
                     others.filter(is_flat_subsidy=True).values_list("person_key", flat=True)
                 ),
+                earlier_trip_by_person=earlier.get(programme.pk, {}),
             )
         )
     return states
+
+
+# A trip counts once it is confirmed (as the groups' batch rule counts them).
+TRIP_STATUSES = (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.COMPLETED)
+
+
+def earlier_trips(
+    *, programmes: Sequence[FundProgramme], booking: Booking, person_keys: Sequence[str]
+) -> dict[int, dict[str, dt.date]]:
+    """Per programme with a no-repeat rule: ID hash → arrival of that person's latest earlier trip.
+
+    People are found by their ID hash across every batch. "Earlier" means another
+    booking arriving before this one (the same day: created first, by id), so of two
+    trips within the window the later one is the repeat, whichever was booked first.
+    A programme counting its own trips sees the bookings it paid someone for (its
+    allocations); one counting any trip sees every confirmed, checked-in or completed
+    booking of another batch. Two queries at most, whatever the number of programmes;
+    the pure rules check the window.
+    """
+    with_rule = [programme for programme in programmes if programme.no_repeat_years]
+    keys = [key for key in person_keys if key]
+    if not with_rule or not keys:
+        return {}
+    before = Q(booking__arrival__lt=booking.arrival) | Q(booking__arrival=booking.arrival, booking__pk__lt=booking.pk)
+    oldest = min(eligibility_years_before(booking.arrival, programme.no_repeat_years) for programme in with_rule)
+    result: dict[int, dict[str, dt.date]] = {programme.pk: {} for programme in with_rule}
+
+    own_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.PROGRAMME]
+    if own_scope:
+        funded = (
+            FundingAllocation.objects.filter(
+                before,
+                programme_id__in=own_scope,
+                person_key__in=keys,
+                booking__status__in=TRIP_STATUSES,
+                booking__arrival__gt=oldest,
+            )
+            .exclude(booking=booking)
+            .values("programme_id", "person_key")
+            .annotate(latest=Max("booking__arrival"))
+        )
+        for row in funded:
+            result[row["programme_id"]][row["person_key"]] = row["latest"]
+
+    any_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.ANY]
+    if any_scope:
+        went = (
+            Participant.objects.filter(
+                Q(batch__bookings__arrival__lt=booking.arrival)
+                | Q(batch__bookings__arrival=booking.arrival, batch__bookings__pk__lt=booking.pk),
+                id_hash__in=keys,
+                batch__bookings__status__in=TRIP_STATUSES,
+                batch__bookings__arrival__gt=oldest,
+            )
+            .exclude(batch_id=booking.batch_id)
+            .values("id_hash")
+            .annotate(latest=Max("batch__bookings__arrival"))
+        )
+        latest = {row["id_hash"]: row["latest"] for row in went}
+        for programme_id in any_scope:
+            result[programme_id] = dict(latest)
+    return result
 
 
 def _matching_used(*, programme: FundProgramme, booking: Booking) -> Decimal:

@@ -41,6 +41,10 @@ class FundProgramme(models.Model):
         FLAT_SUBSIDY = "flat_subsidy", _("定额补助（每人每天）")
         MATCHING = "matching", _("配套（按下级工会自付比例）")
 
+    class RepeatScope(models.TextChoices):
+        PROGRAMME = "programme", _("曾获本专项资助的疗休养")
+        ANY = "any", _("任何疗休养")
+
     union = models.ForeignKey("groups.Organisation", on_delete=models.PROTECT, related_name="fund_programmes")
     name = models.CharField(_("名称"), max_length=120)
     valid_from = models.DateField(_("有效期自"))
@@ -63,6 +67,18 @@ class FundProgramme(models.Model):
     base_region_prefixes = models.JSONField(_("基地地区代码前缀"), default=list, blank=True)
     participant_categories = models.JSONField(_("人员类别"), default=list, blank=True)
     max_stay_days = models.PositiveSmallIntegerField(_("最长天数（含路途）"), null=True, blank=True)
+    # Eligibility switches like a batch's (groups.Batch); None / True means "not checked".
+    # A booking failing one is not refused: this programme just pays nothing for those it excludes.
+    min_front_line_percent = models.PositiveSmallIntegerField(
+        _("一线职工最低占比（%）"), null=True, blank=True, help_text=_("低于此占比的团本专项不予资助")
+    )
+    no_repeat_years = models.PositiveSmallIntegerField(
+        _("N 年内不重复资助"), null=True, blank=True, help_text=_("按身份证号跨批次查找此前的疗休养")
+    )
+    no_repeat_scope = models.CharField(
+        _("不重复资助的计算范围"), max_length=12, choices=RepeatScope.choices, default=RepeatScope.PROGRAMME
+    )
+    family_allowed = models.BooleanField(_("允许家属随行"), default=True, help_text=_("不允许时家属不予资助（家属本就自费）"))
     fully_funded_unions = models.ManyToManyField(
         "groups.Organisation", blank=True, related_name="fully_funded_by", verbose_name=_("全额资助单位")
     )
@@ -92,6 +108,19 @@ class FundProgramme(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(contribution="matching") | Q(matching_ratio__isnull=False), name="programme_matching_has_ratio"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_front_line_percent__isnull=True) | Q(min_front_line_percent__gte=1, min_front_line_percent__lte=100),
+                name="programme_front_line_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(no_repeat_years__isnull=True) | Q(no_repeat_years__gte=1, no_repeat_years__lte=20),
+                name="programme_no_repeat_years_range",
+            ),
+            models.CheckConstraint(condition=Q(no_repeat_scope__in=["programme", "any"]), name="programme_no_repeat_scope_known"),
+            models.CheckConstraint(
+                condition=Q(max_stay_days__isnull=True) | Q(max_stay_days__gte=1, max_stay_days__lte=60),
+                name="programme_max_stay_days_range",
             ),
         ]
 

@@ -26,6 +26,11 @@ class ProgrammeTermsIn(Schema):
     base_region_prefixes: list[str] = []
     participant_categories: list[str] = []
     max_stay_days: int | None = Field(None, ge=1, le=60)
+    # Off unless set: a booking failing one is not refused; the programme pays nothing for those it excludes.
+    min_front_line_percent: int | None = Field(None, ge=1, le=100)
+    no_repeat_years: int | None = Field(None, ge=1, le=20)
+    no_repeat_scope: str = Field("programme", pattern="^(programme|any)$")
+    family_allowed: bool = True
     fully_funded_union_ids: list[int] = []
 
 
@@ -51,6 +56,10 @@ class ProgrammePatch(Schema):
     base_region_prefixes: list[str] | None = None
     participant_categories: list[str] | None = None
     max_stay_days: int | None = Field(None, ge=1, le=60)
+    min_front_line_percent: int | None = Field(None, ge=1, le=100)
+    no_repeat_years: int | None = Field(None, ge=1, le=20)
+    no_repeat_scope: str | None = Field(None, pattern="^(programme|any)$")
+    family_allowed: bool | None = None
     fully_funded_union_ids: list[int] | None = None
 
 
@@ -79,6 +88,10 @@ class ProgrammeOut(Schema):
     base_region_prefixes: list[str]
     participant_categories: list[str]
     max_stay_days: int | None
+    min_front_line_percent: int | None
+    no_repeat_years: int | None
+    no_repeat_scope: str
+    family_allowed: bool
     fully_funded_union_ids: list[int]
 
     @staticmethod

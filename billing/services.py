@@ -74,6 +74,10 @@ class ProgrammeTerms:
     base_region_prefixes: list[str] = field(default_factory=list)
     participant_categories: list[str] = field(default_factory=list)
     max_stay_days: int | None = None
+    min_front_line_percent: int | None = None
+    no_repeat_years: int | None = None
+    no_repeat_scope: str = FundProgramme.RepeatScope.PROGRAMME
+    family_allowed: bool = True
     fully_funded_union_ids: list[int] = field(default_factory=list)
 
 

@@ -181,16 +181,33 @@ def _locked_nights(legs: list[Leg]) -> dict[tuple[int, dt.date], NightInventory]
 def _take_rooms(legs: list[Leg]) -> None:
     """Hold every night of every leg, or raise naming each night that cannot be held (nothing changed)."""
     if connection.vendor == "postgresql":
-        if _take_rooms_guarded(legs) == sum(leg.nights for leg in legs):
-            return
-        # Nothing was changed and every row is still locked by this transaction: explain why.
-        _refuse_unavailable(legs, _locked_nights(legs))
-        raise Conflict("房间不足，未做任何修改 (not enough rooms; nothing changed)", code="insufficient_inventory")
-    rows = _locked_nights(legs)
-    _refuse_unavailable(legs, rows)
-    for leg in legs:
-        NightInventory.objects.filter(pk__in=[rows[(leg.room_type.pk, night)].pk for night in leg.night_list]).update(
-            rooms_held=F("rooms_held") + leg.rooms, people_held=F("people_held") + leg.people
+        if _take_rooms_guarded(legs) != sum(leg.nights for leg in legs):
+            # Nothing was changed and every row is still locked by this transaction: explain why.
+            _refuse_unavailable(legs, _locked_nights(legs))
+            raise Conflict("房间不足，未做任何修改 (not enough rooms; nothing changed)", code="insufficient_inventory")
+    else:
+        rows = _locked_nights(legs)
+        _refuse_unavailable(legs, rows)
+        for leg in legs:
+            NightInventory.objects.filter(pk__in=[rows[(leg.room_type.pk, night)].pk for night in leg.night_list]).update(
+                rooms_held=F("rooms_held") + leg.rooms, people_held=F("people_held") + leg.people
+            )
+    _refuse_fewer_beds(legs)
+
+
+def _refuse_fewer_beds(legs: list[Leg]) -> None:
+    """The legs were sized with the beds per room read before the nights were locked; an operator who
+    lowered them meanwhile locked those nights first (``room_type_update``), so a fresh read now
+    sees the change. Refusing here undoes the hold with the caller's transaction."""
+    beds = dict(RoomType.objects.filter(pk__in={leg.room_type.pk for leg in legs}).values_list("pk", "beds_per_room"))
+    short = [leg for leg in legs if leg.people > leg.rooms * beds[leg.room_type.pk]]
+    if short:
+        raise Conflict(
+            "房型床位数刚被修改，请重新查询后预订 (beds per room changed meanwhile; search again): "
+            + "; ".join(f"{leg.room_type.name} {leg.rooms} 间现只有 {leg.rooms * beds[leg.room_type.pk]} 张床，不够 {leg.people} 人"
+                        for leg in short),
+            code="beds_changed",
+            detail={"room_types": [{"room_type_id": leg.room_type.pk, "beds_per_room": beds[leg.room_type.pk]} for leg in short]},
         )
 
 

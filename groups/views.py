@@ -1,11 +1,8 @@
 import datetime as dt
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,41 +10,14 @@ from django.utils.translation import gettext as _
 from groups import selectors, services
 from groups.access import actor_of
 from groups.models import Booking
-from retreat.errors import ApplicationError, Forbidden, NotFound, ValidationFailed
-
-
-def check_no_nul(request, kwargs) -> None:
-    """PostgreSQL cannot hold a NUL (0x00) in text: refuse it in the address or the form before anything runs."""
-    values = [*kwargs.values()]
-    for query in (request.GET, request.POST):
-        for key, items in query.lists():
-            values += [key, *items]
-    if any(isinstance(value, str) and "\x00" in value for value in values):
-        raise ValidationFailed("不能包含空字符 NUL (0x00) (must not contain NUL characters)", code="nul_character")
-
-
-def refused_page(request, error: ApplicationError):
-    return render(request, "itineraries/refused.html", {"error": error}, status=error.status)
+from retreat.errors import ApplicationError
+from retreat.pages import application_errors_as_pages
 
 
 def tenant_page(view):
     """Signed in; another tenant's object is a 404 page and a role that may not act is a 403; any other
     refusal (input the database cannot hold, say) is a page saying why, with its status."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            check_no_nul(request, kwargs)
-            return view(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.message) from error
-        except Forbidden as error:
-            raise PermissionDenied(error.message) from error
-        except ApplicationError as error:  # anything a view did not show itself (the NUL check, a refused read)
-            return refused_page(request, error)
-
-    return wrapper
+    return login_required(application_errors_as_pages(view))
 
 
 @login_required

@@ -1,11 +1,7 @@
 """Pages for itineraries and arrival verification: thin views over groups.checkin and itineraries.selectors."""
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,31 +12,12 @@ from django.views.decorators.http import require_GET
 from groups import checkin
 from groups.access import Role, actor_of
 from groups.codes import CODE_PREFIX, public_key_hex
-from groups.views import check_no_nul
 from itineraries import selectors
 from itineraries.documents import attachment, itinerary_filename, itinerary_pdf
 from itineraries.ics import itinerary_calendar
 from retreat.errors import ApplicationError, Forbidden, NotFound
+from retreat.pages import application_errors_as_pages
 from retreat.pdf import qr_svg_data_uri
-
-
-def application_errors_as_pages(view):
-    """NotFound is a 404, Forbidden a 403; any other refusal is shown with its status."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            check_no_nul(request, kwargs)
-            return view(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.message) from error
-        except Forbidden as error:
-            raise PermissionDenied(error.message) from error
-        except ApplicationError as error:
-            return render(request, "itineraries/refused.html", {"error": error}, status=error.status)
-
-    return wrapped
-
 
 SCAN_PAGE_TEXTS = {
     "invalid": _("无效的核销码"),

@@ -15,6 +15,7 @@ from billing.funding.rules import (
     Matching,
     ProgrammeRules,
     ProgrammeState,
+    RepeatScope,
 )
 from billing.funding.split import ParticipantSplit, ProgrammeOutcome, ProgrammeShare, Split, compute_split
 
@@ -36,6 +37,7 @@ __all__ = [
     "ProgrammeRules",
     "ProgrammeShare",
     "ProgrammeState",
+    "RepeatScope",
     "Rule",
     "Split",
     "compute_split",

@@ -36,11 +36,18 @@ class Rule(StrEnum):
     NOT_APPLICABLE_CERTIFICATION = "programme.not_applicable.certification"
     NOT_APPLICABLE_REGION = "programme.not_applicable.region"
     NOT_APPLICABLE_PERIOD = "programme.not_applicable.period"
+    NOT_APPLICABLE_FRONT_LINE_SHARE = "programme.not_applicable.front_line_share"
+    # Booking-level counts of the people a programme's person rules excluded (amount 0).
+    EXCLUDED_FAMILY = "programme.excluded.family"
+    EXCLUDED_REPEAT = "programme.excluded.repeat"
     FULL_FUNDING_UNION = "programme.full_funding_union"
 
     # A person a programme does not pay for (amount 0).
     NOT_ELIGIBLE_CATEGORY = "eligibility.category"
     NOT_ELIGIBLE_STAY_LENGTH = "eligibility.stay_length"
+    NOT_ELIGIBLE_FAMILY = "eligibility.family"
+    NOT_ELIGIBLE_REPEAT_FUNDED = "eligibility.repeat_funded"
+    NOT_ELIGIBLE_REPEAT_ANY = "eligibility.repeat_any"
     FLAT_SUBSIDY_ALREADY_RECEIVED = "eligibility.flat_subsidy_already_received"
     NOTHING_LEFT_TO_PAY = "eligibility.nothing_left"
 
@@ -90,6 +97,15 @@ class Explanation:
             "programme_id": self.programme_id,
             "params": dict(self.params),
         }
+
+
+def format_percent(part: int, whole: int) -> str:
+    """part / whole as a percentage, cut (never rounded up) to one decimal: 9/11 → "81.8", 1/2 → "50"."""
+    if whole <= 0:
+        return "0"
+    tenths = part * 1000 // whole
+    whole_percent, tenth = divmod(tenths, 10)
+    return f"{whole_percent}.{tenth}" if tenth else str(whole_percent)
 
 
 def format_ratio(value: Fraction) -> str:
@@ -151,6 +167,18 @@ _TEMPLATES: dict[Rule, tuple[str, str]] = {
         "{programme}：抵达日期 {arrival_date} 不在 {period_start} 至 {period_end} 之内",
         "{programme}: arrival {arrival_date} is outside {period_start} to {period_end}",
     ),
+    Rule.NOT_APPLICABLE_FRONT_LINE_SHARE: (
+        "{programme}：一线职工占比 {share}%（职工 {workers} 人中一线 {front_line} 人），低于本专项要求的 {min_percent}%，本团不予资助",
+        "{programme}: front-line workers are {share}% ({front_line} of {workers} workers), below the {min_percent}% this programme requires; it pays nothing for this booking",
+    ),
+    Rule.EXCLUDED_FAMILY: (
+        "{programme}：本专项不资助家属随行，本团家属 {count} 人不予资助（自费）",
+        "{programme}: family members are excluded; {count} in this booking get nothing from it (they pay their own cost)",
+    ),
+    Rule.EXCLUDED_REPEAT: (
+        "{programme}：{years} 年内不重复资助，本团 {count} 人自 {since} 起已参加过，不予资助",
+        "{programme}: no repeat within {years} years; {count} people in this booking already went since {since} and get nothing from it",
+    ),
     Rule.FULL_FUNDING_UNION: (
         "{programme}：工会 {union_id} 为全额资助单位",
         "{programme}: union {union_id} is fully funded",
@@ -162,6 +190,18 @@ _TEMPLATES: dict[Rule, tuple[str, str]] = {
     Rule.NOT_ELIGIBLE_STAY_LENGTH: (
         "{programme}：行程 {stay_days} 天，超过上限 {max_stay_days} 天",
         "{programme}: stay of {stay_days} days exceeds the limit of {max_stay_days} days",
+    ),
+    Rule.NOT_ELIGIBLE_FAMILY: (
+        "{programme}：本专项不资助家属",
+        "{programme}: family members are excluded",
+    ),
+    Rule.NOT_ELIGIBLE_REPEAT_FUNDED: (
+        "{programme}：{years} 年内不重复资助，本人 {last_trip} 的疗休养已获本专项资助",
+        "{programme}: no repeat within {years} years; this programme already funded this person's trip arriving {last_trip}",
+    ),
+    Rule.NOT_ELIGIBLE_REPEAT_ANY: (
+        "{programme}：{years} 年内参加过疗休养的不予资助，本人 {last_trip} 已参加过",
+        "{programme}: pays nothing for anyone who went on a retreat within {years} years; this person went on one arriving {last_trip}",
     ),
     Rule.FLAT_SUBSIDY_ALREADY_RECEIVED: (
         "{programme}：本年度已享受过定额补助",

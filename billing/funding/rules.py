@@ -20,6 +20,18 @@ class CertificationLevel(StrEnum):
     CITY = "city"
 
 
+class RepeatScope(StrEnum):
+    """Which earlier trips the no-repeat rule counts (the data gathering decides; this names it)."""
+
+    # Trips this programme paid for.
+    PROGRAMME = "programme"
+    # Any retreat at all, funded or not.
+    ANY = "any"
+
+
+FRONT_LINE = "front_line"
+
+
 @dataclass(frozen=True, kw_only=True)
 class CoverCost:
     """Pay whatever is still unpaid, up to the programme's caps."""
@@ -70,8 +82,22 @@ class Eligibility:
     # Arrival date must fall within [period_start, period_end], both inclusive.
     period_start: date | None = None
     period_end: date | None = None
+    # Of the booking's workers (family not counted), at least this percent must be
+    # front-line; otherwise the programme pays nothing for the whole booking.
+    min_front_line_percent: int | None = None
+    # A person whose latest earlier trip (ProgrammeState.earlier_trip_by_person)
+    # arrived less than this many years before this arrival gets nothing.
+    no_repeat_years: int | None = None
+    no_repeat_scope: RepeatScope = RepeatScope.PROGRAMME
+    # False: the programme names family as excluded (they pay their own cost anyway).
+    family_allowed: bool = True
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "no_repeat_scope", RepeatScope(self.no_repeat_scope))
+        if self.min_front_line_percent is not None and not 1 <= self.min_front_line_percent <= 100:
+            raise ValueError("min_front_line_percent must be between 1 and 100")
+        if self.no_repeat_years is not None and self.no_repeat_years < 1:
+            raise ValueError("no_repeat_years must be at least 1")
         if self.base_region_prefixes is not None and not all(self.base_region_prefixes):
             raise ValueError("region prefixes must not be empty strings")
         if self.max_stay_days is not None and self.max_stay_days < 1:
@@ -114,6 +140,9 @@ class ProgrammeState:
     paid_this_year_fen_by_person: Mapping[str, int] = field(default_factory=dict)
     # person keys who already received this programme's flat subsidy this year.
     flat_subsidy_received_this_year: frozenset[str] = frozenset()
+    # person key → arrival of that person's latest earlier trip that the programme's
+    # no-repeat rule counts (see Eligibility.no_repeat_scope); the window is checked here.
+    earlier_trip_by_person: Mapping[str, date] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _require_non_negative(
@@ -121,6 +150,16 @@ class ProgrammeState:
             remaining_matching_allowance_fen=self.remaining_matching_allowance_fen,
             **{f"paid_this_year_fen_by_person[{key}]": paid for key, paid in self.paid_this_year_fen_by_person.items()},
         )
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (29 February falls back to the 28th)."""
+    if day.year - years < date.min.year:
+        return date.min
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def _require_non_negative(**amounts: int | None) -> None:

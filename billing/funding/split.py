@@ -6,7 +6,13 @@ Per participant, in this order:
 2. own payment — a family member pays their whole cost; a member pays what
    exceeds the booking's cost standard × stay days (if a standard is set);
 3. programmes, lowest `order` first (ties by programme id), each paying part of
-   what is still unpaid (cost − own payment − earlier programmes):
+   what is still unpaid (cost − own payment − earlier programmes). A programme
+   pays nothing for the whole booking when the booking is outside its unions,
+   bases, regions or period, or its workers' front-line share is below the
+   programme's minimum; nothing for a person outside its categories, staying
+   longer than its limit, or back within its no-repeat years (family are named
+   as excluded where the programme says so). None of this refuses the booking:
+   the other programmes and the union pay as usual.
    - CoverCost pays all of it; FlatSubsidy pays amount × stay days;
    - Matching pays s = floor(unpaid × r / (1 + r)), so that s ≤ r × (unpaid − s):
      the programme matches r fen per fen the union itself is left to pay. Later
@@ -25,13 +31,23 @@ to the union. Every cut and every share is recorded as an Explanation.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from billing.funding.cost import BookingCost, ParticipantCost, price_booking
-from billing.funding.explain import Explanation, Rule, format_ratio
+from billing.funding.explain import Explanation, Rule, format_percent, format_ratio
 from billing.funding.money import allocate_largest_remainder
-from billing.funding.rules import CoverCost, FlatSubsidy, Matching, ProgrammeRules, ProgrammeState
+from billing.funding.rules import (
+    FRONT_LINE,
+    CoverCost,
+    FlatSubsidy,
+    Matching,
+    ProgrammeRules,
+    ProgrammeState,
+    RepeatScope,
+    years_before,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,7 +221,7 @@ def _apply_programme(
             )
         )
 
-    exclusion = _booking_exclusion(rules, booking)
+    exclusion = _booking_exclusion(rules, booking) or _front_line_share_exclusion(rules, ledgers)
     if exclusion is not None:
         rule, params = exclusion
         booking_line(rule, 0, **params)
@@ -227,7 +243,19 @@ def _apply_programme(
         booking_line(Rule.FULL_FUNDING_UNION, 0, union_id=funding_union)
     is_matching = isinstance(rules.contribution, Matching) and funding_union is None
 
-    requests = [_request(state, ledger, fully_funded=funding_union is not None) for ledger in ledgers]
+    excluded: Counter[Rule] = Counter()
+    requests = [_request(state, booking, ledger, excluded, fully_funded=funding_union is not None) for ledger in ledgers]
+    if excluded[Rule.EXCLUDED_FAMILY]:
+        booking_line(Rule.EXCLUDED_FAMILY, 0, count=excluded[Rule.EXCLUDED_FAMILY])
+    if excluded[Rule.EXCLUDED_REPEAT]:
+        years = rules.eligibility.no_repeat_years or 0
+        booking_line(
+            Rule.EXCLUDED_REPEAT,
+            0,
+            count=excluded[Rule.EXCLUDED_REPEAT],
+            years=years,
+            since=years_before(booking.arrival_date, years).isoformat(),
+        )
     requested = sum(requests)
     granted = requests
     allowance = state.remaining_matching_allowance_fen
@@ -288,6 +316,28 @@ def _booking_exclusion(rules: ProgrammeRules, booking: BookingCost) -> tuple[Rul
     return None
 
 
+def _front_line_share_exclusion(rules: ProgrammeRules, ledgers: Sequence[_Ledger]) -> tuple[Rule, dict[str, str | int]] | None:
+    """The share rule looks at the booking's workers (family not counted), as the groups' batch rule does.
+
+    A person whose category is not known yet (a place on the list still to fill)
+    is not counted as front-line: the programme commits only what the list shows.
+    """
+    minimum = rules.eligibility.min_front_line_percent
+    if minimum is None:
+        return None
+    workers = [ledger.participant for ledger in ledgers if not ledger.participant.is_family]
+    front_line = sum(1 for participant in workers if participant.category == FRONT_LINE)
+    # Integer arithmetic: front_line / workers >= minimum / 100.
+    if workers and front_line * 100 >= minimum * len(workers):
+        return None
+    return Rule.NOT_APPLICABLE_FRONT_LINE_SHARE, {
+        "share": format_percent(front_line, len(workers)),
+        "front_line": front_line,
+        "workers": len(workers),
+        "min_percent": minimum,
+    }
+
+
 def _fully_funding_union(rules: ProgrammeRules, booking: BookingCost) -> str | None:
     """The booking's own union, or the nearest ancestor, named for full funding."""
     for union_id in (booking.union_id, *booking.union_ancestor_ids):
@@ -296,19 +346,30 @@ def _fully_funding_union(rules: ProgrammeRules, booking: BookingCost) -> str | N
     return None
 
 
-def _request(state: ProgrammeState, ledger: _Ledger, *, fully_funded: bool) -> int:
+def _request(state: ProgrammeState, booking: BookingCost, ledger: _Ledger, excluded: Counter[Rule], *, fully_funded: bool) -> int:
     """What the programme's own per-person rules would pay for this participant."""
     rules = state.rules
     participant = ledger.participant
-    categories = rules.eligibility.participant_categories
-    max_stay = rules.eligibility.max_stay_days
+    eligibility = rules.eligibility
+    categories = eligibility.participant_categories
+    max_stay = eligibility.max_stay_days
     if participant.is_family:
-        return 0  # already explained once: family pay their own cost
+        if not eligibility.family_allowed:
+            ledger.explain(Rule.NOT_ELIGIBLE_FAMILY, 0, rules)
+            excluded[Rule.EXCLUDED_FAMILY] += 1
+        return 0  # otherwise already explained once: family pay their own cost
     if categories is not None and participant.category not in categories:
         ledger.explain(Rule.NOT_ELIGIBLE_CATEGORY, 0, rules, category=participant.category)
         return 0
     if max_stay is not None and participant.stay_days > max_stay:
         ledger.explain(Rule.NOT_ELIGIBLE_STAY_LENGTH, 0, rules, stay_days=participant.stay_days, max_stay_days=max_stay)
+        return 0
+    years = eligibility.no_repeat_years
+    last_trip = state.earlier_trip_by_person.get(participant.person_key)
+    if years is not None and last_trip is not None and last_trip > years_before(booking.arrival_date, years):
+        rule = Rule.NOT_ELIGIBLE_REPEAT_FUNDED if eligibility.no_repeat_scope is RepeatScope.PROGRAMME else Rule.NOT_ELIGIBLE_REPEAT_ANY
+        ledger.explain(rule, 0, rules, years=years, last_trip=last_trip.isoformat())
+        excluded[Rule.EXCLUDED_REPEAT] += 1
         return 0
     if ledger.unpaid_fen == 0:
         ledger.explain(Rule.NOTHING_LEFT_TO_PAY, 0, rules)

@@ -19,6 +19,33 @@ AFFORDABLE = 7
 PER_BOOKING = Decimal("880.00")  # 2 members × (1 night × ¥260 + 2 days × ¥90)
 
 
+def race(act, items) -> list[str]:
+    """Run ``act(item)`` for every item, each in its own thread and all released at once; what each
+    came to is "ok" or the code of the Conflict it was refused with."""
+    barrier = threading.Barrier(len(items))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(item):
+        try:
+            barrier.wait()
+            act(item)
+            result = "ok"
+        except Conflict as refused:
+            result = refused.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_confirmations_never_overdraw(union_tree, users):
     if connection.vendor != "postgresql":
@@ -32,28 +59,12 @@ def test_concurrent_confirmations_never_overdraw(union_tree, users):
         for _ in range(THREADS)
     ]
     actor = actor_of(users["factory_organiser"])
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def confirm(booking):
-        try:
-            barrier.wait()
-            with transaction.atomic():  # the booking-confirm transaction the hook runs in
-                services.funding_commit_for_booking(booking=booking, actor=actor, now=NOW)
-            result = "ok"
-        except Conflict as refused:
-            result = refused.code
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
+        with transaction.atomic():  # the booking-confirm transaction the hook runs in
+            services.funding_commit_for_booking(booking=booking, actor=actor, now=NOW)
 
-    threads = [threading.Thread(target=confirm, args=(booking,)) for booking in bookings]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(confirm, bookings)
 
     assert outcomes.count("ok") == AFFORDABLE, outcomes
     assert outcomes.count("programme_overdrawn") == THREADS - AFFORDABLE, outcomes
@@ -102,27 +113,11 @@ def test_concurrent_approvals_that_spend_above_their_commitments_never_overdraw(
     fund = actor_of(member(organisation=union_tree["dongguan"], role=Membership.Role.FUND_MANAGER, username="dg_fund_2"))
     # Every settlement twice (a double click): at most one of each pair may count.
     work = [s.pk for s in settlements] * 2
-    barrier = threading.Barrier(len(work))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def approve(settlement_id):
-        try:
-            barrier.wait()
-            services.settlement_approve(actor=fund, settlement_id=settlement_id, now=NOW)
-            result = "ok"
-        except Conflict as refused:
-            result = refused.code
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
+        services.settlement_approve(actor=fund, settlement_id=settlement_id, now=NOW)
 
-    threads = [threading.Thread(target=approve, args=(pk,)) for pk in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(approve, work)
 
     assert outcomes.count("ok") == fits, outcomes
     assert set(outcomes) <= {"ok", "programme_overdrawn", "settlement_frozen", "busy"}, outcomes

@@ -232,7 +232,7 @@ def test_a_hold_costs_the_same_few_queries_however_many_nights(users, batch, twi
         counts[nights] = len(queries)
         assert booking.nights == nights
         assert [n.rooms_held for n in nights_of(twin, count=nights)] == ([1] if nights == 1 else [2] + [1] * (nights - 1))
-    assert counts[1] == counts[10] <= 10, counts  # batch, room types + base, lock timeout, take, 3 inserts, savepoints
+    assert counts[1] == counts[10] <= 11, counts  # batch, room types + base, lock timeout, take, beds re-read, 3 inserts, savepoints
 
 
 def test_cancelling_after_the_arrival_day_pays_the_same_day_fee(users, batch, twin):
@@ -309,3 +309,23 @@ def test_no_notification_leaves_for_a_change_that_was_rolled_back(users, batch, 
             raise RuntimeError("the surrounding work failed")
     assert callbacks == [] and mail.outbox == []
     assert Booking.objects.get(pk=booking.pk).status == "held"
+
+
+def test_a_hold_sized_before_the_beds_per_room_were_lowered_is_refused(users, batch, twin, monkeypatch):
+    # The operator lowers the twin rooms to one bed after the hold checked its rooms, before it took the nights.
+    from bases.models import RoomType
+
+    take = bookings._take_rooms_guarded
+
+    def lowered_meanwhile(legs):
+        RoomType.objects.filter(pk=twin.pk).update(beds_per_room=1)
+        return take(legs)
+
+    if bookings.connection.vendor != "postgresql":
+        pytest.skip("the guarded statement is PostgreSQL's")
+    monkeypatch.setattr(bookings, "_take_rooms_guarded", lowered_meanwhile)
+    with pytest.raises(Conflict) as refused:
+        hold(users, batch, [(twin, 2, 4)])
+    assert refused.value.code == "beds_changed" and "现只有 2 张床，不够 4 人" in refused.value.message
+    assert not Booking.objects.exists()
+    assert not NightInventory.objects.filter(room_type=twin, rooms_held__gt=0).exists()

@@ -56,6 +56,7 @@ def programme(
     allowance: int | None = None,
     paid_this_year: dict[str, int] | None = None,
     flat_received: frozenset[str] = frozenset(),
+    earlier_trips: dict[str, date] | None = None,
     **rule_overrides: object,
 ) -> ProgrammeState:
     rules: dict[str, object] = {
@@ -72,4 +73,5 @@ def programme(
         remaining_matching_allowance_fen=allowance,
         paid_this_year_fen_by_person=paid_this_year or {},
         flat_subsidy_received_this_year=flat_received,
+        earlier_trip_by_person=earlier_trips or {},
     )

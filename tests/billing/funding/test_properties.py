@@ -23,12 +23,15 @@ from billing.funding import (
     ParticipantCost,
     ProgrammeRules,
     ProgrammeState,
+    RepeatScope,
+    Rule,
     compute_split,
 )
+from billing.funding.rules import years_before
 
 UNION_CHAIN = ("u-enterprise", "u-town", "u-city", "u-province")
 ROOM_TYPES = ("twin", "single", "suite")
-CATEGORIES = ("front_line", "model_worker", "office")
+CATEGORIES = ("front_line", "front_line", "model_worker", "office")
 
 fen = st.integers(min_value=0, max_value=200_000)
 optional_cap = st.none() | st.integers(min_value=0, max_value=150_000)
@@ -93,6 +96,10 @@ eligibilities = st.builds(
     max_stay_days=st.none() | st.integers(min_value=1, max_value=8),
     period_start=st.none() | st.just(date(2025, 3, 1)),
     period_end=st.none() | st.just(date(2025, 10, 31)),
+    min_front_line_percent=st.none() | st.integers(min_value=1, max_value=100),
+    no_repeat_years=st.none() | st.integers(min_value=1, max_value=5),
+    no_repeat_scope=st.sampled_from(RepeatScope),
+    family_allowed=st.booleans(),
 )
 person_keys = st.sampled_from([f"person-{index}" for index in range(6)])
 
@@ -116,6 +123,9 @@ def programme_lists(draw: st.DrawFn) -> list[ProgrammeState]:
             remaining_matching_allowance_fen=draw(st.none() | st.integers(min_value=0, max_value=500_000)),
             paid_this_year_fen_by_person=draw(st.dictionaries(person_keys, st.integers(min_value=0, max_value=200_000))),
             flat_subsidy_received_this_year=draw(st.frozensets(person_keys)),
+            earlier_trip_by_person=draw(
+                st.dictionaries(person_keys, st.dates(min_value=date(2019, 1, 1), max_value=date(2025, 12, 31)))
+            ),
         )
         for index in range(count)
     ]
@@ -216,3 +226,78 @@ def test_every_explanation_renders_in_both_languages(booking, participants, prog
     split = compute_split(booking=booking, participants=participants, programmes=programmes)
     for line in [*split.explanations, *(line for p in split.participants for line in p.explanations)]:
         assert line.text("zh") and line.text("en")
+
+
+@given(bookings, participant_lists(), programme_lists())
+def test_a_failed_programme_rule_pays_nothing_for_those_it_excludes_and_refuses_nothing(booking, participants, programmes):
+    split = compute_split(booking=booking, participants=participants, programmes=programmes)
+    states = states_by_id(programmes)
+    workers = [p for p in participants if not p.is_family]
+    front_line = sum(1 for p in workers if p.category == "front_line")
+    for outcome in split.programmes:
+        eligibility = states[outcome.programme_id].rules.eligibility
+        state = states[outcome.programme_id]
+        minimum = eligibility.min_front_line_percent
+        if minimum is not None and (not workers or front_line * 100 < minimum * len(workers)):
+            assert outcome.paid_fen == 0 and not outcome.applicable
+        for participant, p in zip(participants, split.participants):
+            last = state.earlier_trip_by_person.get(p.person_key)
+            if eligibility.no_repeat_years is not None and last and last > years_before(booking.arrival_date, eligibility.no_repeat_years):
+                assert p.share_of(outcome.programme_id) == 0
+            if eligibility.max_stay_days is not None and participant.stay_days > eligibility.max_stay_days:
+                assert p.share_of(outcome.programme_id) == 0
+        notes = [line for line in split.explanations if line.programme_id == outcome.programme_id]
+        if any(line.rule is Rule.NOT_APPLICABLE_FRONT_LINE_SHARE for line in notes):
+            assert minimum is not None
+    # Whatever the rules exclude falls to the union or the member: the split still covers the whole cost.
+    assert split.programmes_fen + split.union_fen + split.own_payment_fen == split.total_cost_fen
+
+
+@given(bookings, participant_lists(), programme_lists())
+def test_switches_left_off_change_nothing(booking, participants, programmes):
+    """Programmes without the new switches split exactly as they would with the switches absent."""
+    plain = [
+        ProgrammeState(
+            rules=ProgrammeRules(
+                programme_id=state.rules.programme_id,
+                name=state.rules.name,
+                order=state.rules.order,
+                contribution=state.rules.contribution,
+                cap_per_person_day_fen=state.rules.cap_per_person_day_fen,
+                cap_per_person_year_fen=state.rules.cap_per_person_year_fen,
+                eligibility=Eligibility(
+                    union_ids=state.rules.eligibility.union_ids,
+                    base_certification_levels=state.rules.eligibility.base_certification_levels,
+                    base_region_prefixes=state.rules.eligibility.base_region_prefixes,
+                    participant_categories=state.rules.eligibility.participant_categories,
+                    max_stay_days=state.rules.eligibility.max_stay_days,
+                    period_start=state.rules.eligibility.period_start,
+                    period_end=state.rules.eligibility.period_end,
+                ),
+                fully_funded_union_ids=state.rules.fully_funded_union_ids,
+            ),
+            available_balance_fen=state.available_balance_fen,
+            remaining_matching_allowance_fen=state.remaining_matching_allowance_fen,
+            paid_this_year_fen_by_person=state.paid_this_year_fen_by_person,
+            flat_subsidy_received_this_year=state.flat_subsidy_received_this_year,
+        )
+        for state in programmes
+    ]
+    with_trips_but_no_rule = [
+        ProgrammeState(
+            rules=state.rules,
+            available_balance_fen=state.available_balance_fen,
+            remaining_matching_allowance_fen=state.remaining_matching_allowance_fen,
+            paid_this_year_fen_by_person=state.paid_this_year_fen_by_person,
+            flat_subsidy_received_this_year=state.flat_subsidy_received_this_year,
+            earlier_trip_by_person={key: date(2025, 1, 1) for key in state.paid_this_year_fen_by_person},
+        )
+        for state in plain
+    ]
+    expected = compute_split(booking=booking, participants=participants, programmes=plain)
+    assert compute_split(booking=booking, participants=participants, programmes=with_trips_but_no_rule) == expected
+    rules_new = {line.rule for p in expected.participants for line in p.explanations} | {line.rule for line in expected.explanations}
+    assert not rules_new & {
+        Rule.NOT_APPLICABLE_FRONT_LINE_SHARE, Rule.NOT_ELIGIBLE_FAMILY, Rule.NOT_ELIGIBLE_REPEAT_FUNDED,
+        Rule.NOT_ELIGIBLE_REPEAT_ANY, Rule.EXCLUDED_FAMILY, Rule.EXCLUDED_REPEAT,
+    }
