@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(seconds=30)
 HEARTBEAT_SECONDS = 1.0
 PUBLISHED_HOLD_DAYS = 7
+PUBLISH_FAILURES_LISTED = 10  # in the message; every one is in the detail
 MAX_REQUEST_NIGHTS = 14
 
 RoundStatus = PlanningRound.Status
@@ -687,9 +688,11 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
                     free[(leg.room_type.pk, night)] -= leg.rooms
             plans.append((request, legs))
         if failures:
+            listed = "; ".join(f"需求 #{f.request_id}（{f.batch}）：{f.reason}" for f in failures[:PUBLISH_FAILURES_LISTED])
+            more = len(failures) - PUBLISH_FAILURES_LISTED
             raise Conflict(
-                "发布未完成，未做任何修改 (publishing failed; nothing changed): "
-                + "; ".join(f"需求 #{f.request_id}（{f.batch}）：{f.reason}" for f in failures),
+                f"发布未完成，未做任何修改 (publishing failed; nothing changed): {listed}"
+                + (f"; 另有 {more} 项，见 detail (and {more} more in detail)" if more > 0 else ""),
                 code="publish_failed",
                 detail={"failures": [asdict(f) for f in failures]},
             )

@@ -8,13 +8,11 @@ Capacity
     Each night a base offers its free rooms net of holds and bookings
     (``NightInventory.rooms - rooms_held - rooms_booked``, 0 when closed or
     without a row); free beds are free rooms × beds per room, summed over room
-    types. A night the base is not certified for is closed. The exchange format
-    has one capacity per base, so the nightly figures are reduced to one level
-    ``c`` (beds) chosen to keep the most bed-nights, ``c × |nights with ≥ c free|``;
-    nights below the level are closed, rooms are the least free on the kept
-    nights. The reduction never offers more than is free. The exact nightly
-    figures travel in each base's ``nightly_capacity`` extension
-    (``{"YYYY-MM-DD": {"beds": n, "rooms": m}}``) for a solver that honours it.
+    types. A night the base is not certified for, or with nothing free, is
+    closed. The exact figures of every open night travel in the base's
+    ``nightly_capacity`` extension (``{"YYYY-MM-DD": {"beds": n, "rooms": m}}``),
+    which the solver and its checker honour; the base's ``capacity`` is the
+    largest of them. Fixed stays (a re-plan) give their own use back first.
 
 Money
     A request draws on the first of the round's programmes (by order) that
@@ -89,14 +87,11 @@ class PlanningProblem:
     fixed: list[plan_format.Assignment]
     # group id -> why some of its preferences could not be offered, in words
     notes: dict[str, list[str]] = field(default_factory=dict)
-    nightly_capacity: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     # group id -> (programme pk or None, {base id: subsidy fen})
     funding: dict[str, tuple[int | None, dict[str, int]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         data = plan_format.instance_to_dict(self.instance)
-        for base in data["bases"]:
-            base["nightly_capacity"] = self.nightly_capacity.get(base["id"], {})
         if self.fixed:
             data["fixed"] = [
                 {"group": a.group, "base": a.base, "arrival": a.arrival.isoformat()} for a in self.fixed
@@ -177,33 +172,6 @@ def free_capacity(bases: list[Base], first: dt.date, last: dt.date) -> dict[int,
             if base.is_bookable_on(night, night)
         }
     return result
-
-
-def capacity_level(
-    nightly: dict[dt.date, tuple[int, int]], *, must_keep: dict[dt.date, tuple[int, int]]
-) -> tuple[int, int, set[dt.date]] | None:
-    """One (beds, rooms) level and the nights kept open, keeping the most bed-nights.
-
-    ``nightly`` maps a night to its free (beds, rooms); ``must_keep`` maps the nights
-    fixed groups stay to what they use, which the level must leave room for. None
-    when no level can (the caller then leaves those fixed groups out).
-    """
-    best = None
-    for level in sorted({beds for beds, _rooms in nightly.values()}, reverse=True):
-        kept = {night for night, (beds, _rooms) in nightly.items() if beds >= level}
-        rooms = min(nightly[night][1] for night in kept)
-        if must_keep and not (
-            set(must_keep) <= kept
-            and level >= max(beds for beds, _ in must_keep.values())
-            and rooms >= max(rooms_used for _, rooms_used in must_keep.values())
-        ):
-            continue
-        value = level * len(kept)
-        if best is None or value > best[0]:
-            best = (value, level, rooms, kept)
-    if best is None:
-        return None if must_keep else (0, 0, set())
-    return best[1], best[2], best[3]
 
 
 def _certification_level(base: Base) -> CertificationLevel:
@@ -334,33 +302,24 @@ def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
         pk: min(base.room_types.all(), key=lambda room_type: (room_type.price_per_night, room_type.pk), default=None)
         for pk, base in round_bases.items()
     }
-    bases_out, nightly_capacity, dropped_fixed_bases = [], {}, set()
+    bases_out = []
     period = nights_of(first, (last - first).days + 1)
     for pk, base in round_bases.items():
         free = {night: (f.beds, f.rooms) for night, f in nightly_free[pk].items()}
         for night, (beds, rooms) in fixed_use.get(pk, {}).items():
-            held_beds, held_rooms = free.get(night, (0, 0))
-            free[night] = (held_beds + beds, held_rooms + rooms)
-        level = capacity_level(free, must_keep=fixed_use.get(pk, {}))
-        if level is None:
-            # The format cannot keep these fixed stays; leave them out, net of their use.
-            dropped_fixed_bases.add(pk)
-            free = {night: (f.beds, f.rooms) for night, f in nightly_free[pk].items()}
-            level = capacity_level(free, must_keep={})
-        beds, rooms, kept = level
+            free_beds, free_rooms = free.get(night, (0, 0))
+            free[night] = (free_beds + beds, free_rooms + rooms)
         cheapest = cheapest_room[pk]
         bases_out.append(
             plan_format.Base(
-                id=base_id(pk), name=base.name, region=base.city_code, beds=beds, rooms=rooms,
-                closed_nights=frozenset(night for night in period if night not in kept),
+                id=base_id(pk), name=base.name, region=base.city_code,
+                beds=max((beds for beds, _ in free.values()), default=0), rooms=max((rooms for _, rooms in free.values()), default=0),
+                closed_nights=frozenset(night for night in period if night not in free),
                 nightly_price_per_person_fen=to_fen(cheapest.price_per_night) if cheapest else 0,
+                nightly_capacity=dict(sorted(free.items())),
             )
         )
-        nightly_capacity[base_id(pk)] = {
-            night.isoformat(): {"beds": beds_free, "rooms": rooms_free} for night, (beds_free, rooms_free) in sorted(free.items())
-        }
 
-    fixed = [request for request in fixed if request.booking.base_id not in dropped_fixed_bases]
     pending = pending_plan_subsidies_fen([programme.pk for programme in programmes], excluding_round=planning_round)
     budget = {programme.pk: to_fen(programme.available) - pending.get(programme.pk, 0) for programme in programmes}
     ranked_bases = {request.pk: preferred_bases(request, round_bases) for request in to_plan + fixed}
@@ -419,7 +378,7 @@ def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
         bases=tuple(bases_out), funds=tuple(funds), groups=tuple(groups),
     )
     return PlanningProblem(
-        instance=instance, fixed=fixed_assignments, notes=notes, nightly_capacity=nightly_capacity, funding=funding
+        instance=instance, fixed=fixed_assignments, notes=notes, funding=funding
     )
 
 

@@ -30,8 +30,8 @@ def test_capacity_is_net_of_holds_and_bookings(world, open_round, union_tree, us
     heyuan = _base(problem, world["heyuan"])
     assert (heyuan.beds, heyuan.rooms) == (10, 5)
     assert heyuan.closed_nights == frozenset()
-    nightly = problem.nightly_capacity[heyuan.id]
-    assert nightly[FIRST_NIGHT.isoformat()] == {"beds": 10, "rooms": 5}
+    assert heyuan.nightly_capacity[FIRST_NIGHT] == (10, 5)
+    assert problem.to_dict()["bases"][0]["nightly_capacity"][FIRST_NIGHT.isoformat()] == {"beds": 10, "rooms": 5}
 
 
 def test_full_closed_and_uncertified_nights_are_closed(world, open_round, union_tree, users, organiser):
@@ -50,15 +50,17 @@ def test_full_closed_and_uncertified_nights_are_closed(world, open_round, union_
     assert (base.beds, base.rooms) == (20, 10)
 
 
-def test_varying_capacity_keeps_the_most_bed_nights_and_never_offers_more_than_free(world, open_round):
+def test_varying_capacity_is_offered_night_by_night_and_never_more_than_free(world, open_round):
     rooms = world["rooms"][world["heyuan"].pk]
-    # One night with only 1 room free: closing it keeps 19 nights × 20 beds rather than 20 × 2.
+    # One night with only 1 room free: that night offers 2 beds, the others their 20; none is closed.
     NightInventory.objects.filter(room_type=rooms, night=FIRST_NIGHT + dt.timedelta(days=4)).update(rooms_booked=9, people_booked=18)
 
     base = _base(planning_problem.round_problem_build(planning_round=open_round), world["heyuan"])
 
     assert (base.beds, base.rooms) == (20, 10)
-    assert base.closed_nights == frozenset({FIRST_NIGHT + dt.timedelta(days=4)})
+    assert base.closed_nights == frozenset()
+    assert base.nightly_capacity[FIRST_NIGHT + dt.timedelta(days=4)] == (2, 1)
+    assert base.nightly_capacity[FIRST_NIGHT] == (20, 10)
 
 
 def test_budget_is_net_of_commitments_and_published_plans(world, open_round):
