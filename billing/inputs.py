@@ -4,11 +4,10 @@ Room types are keyed by their id, people by their ID hash (the same person has
 the same key in every batch, which is what the yearly caps count by).
 """
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-
-import datetime as dt
 
 from django.db.models import Max, Q, QuerySet, Sum
 
@@ -267,25 +266,42 @@ def earlier_trips(
     booking of another batch. Two queries at most, whatever the number of programmes;
     the pure rules check the window.
     """
+    return earlier_trips_before(
+        programmes=programmes, arrival=booking.arrival, booking_id=booking.pk, batch_id=booking.batch_id, person_keys=person_keys
+    )
+
+
+def earlier_trips_before(
+    *,
+    programmes: Sequence[FundProgramme],
+    arrival: dt.date,
+    booking_id: int | None,
+    batch_id: int | None,
+    person_keys: Sequence[str],
+) -> dict[int, dict[str, dt.date]]:
+    """``earlier_trips`` for a stay that may not be booked yet (``booking_id=None``: nothing booked ties).
+
+    ``batch_id`` is the batch travelling, whose own bookings never count as an earlier trip.
+    """
     with_rule = [programme for programme in programmes if programme.no_repeat_years]
     keys = [key for key in person_keys if key]
     if not with_rule or not keys:
         return {}
-    before = Q(booking__arrival__lt=booking.arrival) | Q(booking__arrival=booking.arrival, booking__pk__lt=booking.pk)
-    oldest = min(eligibility_years_before(booking.arrival, programme.no_repeat_years) for programme in with_rule)
+    tie = booking_id if booking_id is not None else 0
+    oldest = min(eligibility_years_before(arrival, programme.no_repeat_years) for programme in with_rule)
     result: dict[int, dict[str, dt.date]] = {programme.pk: {} for programme in with_rule}
 
     own_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.PROGRAMME]
     if own_scope:
         funded = (
             FundingAllocation.objects.filter(
-                before,
+                Q(booking__arrival__lt=arrival) | Q(booking__arrival=arrival, booking__pk__lt=tie),
                 programme_id__in=own_scope,
                 person_key__in=keys,
                 booking__status__in=TRIP_STATUSES,
                 booking__arrival__gt=oldest,
             )
-            .exclude(booking=booking)
+            .exclude(Q(booking_id=booking_id) | Q(booking__batch_id=batch_id))
             .values("programme_id", "person_key")
             .annotate(latest=Max("booking__arrival"))
         )
@@ -296,13 +312,12 @@ def earlier_trips(
     if any_scope:
         went = (
             Participant.objects.filter(
-                Q(batch__bookings__arrival__lt=booking.arrival)
-                | Q(batch__bookings__arrival=booking.arrival, batch__bookings__pk__lt=booking.pk),
+                Q(batch__bookings__arrival__lt=arrival) | Q(batch__bookings__arrival=arrival, batch__bookings__pk__lt=tie),
                 id_hash__in=keys,
                 batch__bookings__status__in=TRIP_STATUSES,
                 batch__bookings__arrival__gt=oldest,
             )
-            .exclude(batch_id=booking.batch_id)
+            .exclude(batch_id=batch_id)
             .values("id_hash")
             .annotate(latest=Max("batch__bookings__arrival"))
         )

@@ -319,6 +319,9 @@ def _booking_exclusion(rules: ProgrammeRules, booking: BookingCost) -> tuple[Rul
 def _front_line_share_exclusion(rules: ProgrammeRules, ledgers: Sequence[_Ledger]) -> tuple[Rule, dict[str, str | int]] | None:
     """The share rule looks at the booking's workers (family not counted), as the groups' batch rule does.
 
+    "The booking" is the participants given: the booked list at confirmation, those
+    who actually came at settlement (the share of who came, not of who was listed).
+
     A person whose category is not known yet (a place on the list still to fill)
     is not counted as front-line: the programme commits only what the list shows.
     """

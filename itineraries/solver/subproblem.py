@@ -163,8 +163,8 @@ def run_cpsat(prepared: Prepared, *, time_limit: float, deterministic_limit: flo
     objective = int(round(solver.objective_value)) if found else -1
     chosen = []
     if found:
-        values = solver.response_proto.solution
-        chosen = [cand for i, cand in enumerate(prepared.cands.tolist()) if values[i]]
+        values = list(solver.response_proto.solution)
+        chosen = [cand for cand, value in zip(prepared.cands.tolist(), values) if value]
     return status, objective, chosen, solver.response_proto.deterministic_time
 
 
@@ -205,8 +205,9 @@ class _View:
 class StepPipeline:
     """LNS steps overlapping in time: a new step starts while the previous one still solves.
 
-    A step in flight holds a *reservation*: all the room (beds, rooms, money) left on the
-    base-nights its candidates could use and in its groups' funds when it started. The
+    A step in flight holds a *reservation*: on each base-night its candidates could use
+    and in each of its groups' funds, the room left when it started, capped at what its
+    groups could ever take there (their beds and rooms; their dearest options). The
     next step sees the plan less that reservation, so whatever the two choose, together
     they never overfill anything; each can always keep its own incumbent. Steps start
     and finish in a fixed order (a step starts once the one two places before it is
@@ -249,12 +250,27 @@ class StepPipeline:
         view = _View(state.beds_used + self.reserved_beds.reshape(shape),
                      state.rooms_used + self.reserved_rooms.reshape(shape), state.drawn + self.reserved_money)
         prepared = Prepared(space, view, free_groups, hinted)
-        _, cell = stays_of(space, prepared.cands)
-        cells = np.unique(cell)
+        # the room this step could ever use: per base-night the beds and rooms of the groups that
+        # could stay there (each is placed once), per fund their dearest options; capped by what is left
+        n_cells = space.n_bases * space.n_days
+        position, cell = stays_of(space, prepared.cands)
+        option = space.cand_option[prepared.cands]
+        group = space.opt_group[option]
+        pairs = np.unique(group[position] * n_cells + cell)
+        pair_group, pair_cell = pairs // n_cells, pairs % n_cells
+        cells = np.unique(pair_cell)
+        beds_need = np.bincount(pair_cell, weights=space.size[pair_group], minlength=n_cells)[cells]
+        rooms_need = np.bincount(pair_cell, weights=space.rooms[pair_group], minlength=n_cells)[cells]
+        dearest = np.zeros(space.n_groups, dtype=np.int64)
+        np.maximum.at(dearest, group, space.opt_subsidy[option])
         funds = np.unique(space.group_fund[free_groups])
-        reservation = (cells, space.beds_night.ravel()[cells] - view.beds_used.ravel()[cells],
-                       space.rooms_night.ravel()[cells] - view.rooms_used.ravel()[cells],
-                       funds, space.budget[funds] - view.drawn[funds])
+        money_need = np.bincount(space.group_fund[free_groups], weights=dearest[free_groups],
+                                 minlength=len(space.fund_ids))[funds]
+        reservation = (
+            cells,
+            np.minimum(space.beds_night.ravel()[cells] - view.beds_used.ravel()[cells], beds_need.astype(np.int64)),
+            np.minimum(space.rooms_night.ravel()[cells] - view.rooms_used.ravel()[cells], rooms_need.astype(np.int64)),
+            funds, np.minimum(space.budget[funds] - view.drawn[funds], money_need.astype(np.int64)))
         self.reserved_beds[cells] += reservation[1]
         self.reserved_rooms[cells] += reservation[2]
         self.reserved_money[funds] += reservation[4]

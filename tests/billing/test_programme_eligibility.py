@@ -272,3 +272,24 @@ def test_the_rules_read_in_english(world, users, client_for, english_catalogue):
         "A booking that fails a rule still goes ahead",
     ]:
         assert text in page, text
+
+
+def test_the_admin_edits_the_rules(world, client_for, django_user_model):
+    root = django_user_model.objects.create_superuser(username="root-h5", password="x", email="root@example.com")
+    page = client_for(root).get(f"/admin/billing/fundprogramme/{world['dongguan_cover'].pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for field in ["min_front_line_percent", "no_repeat_years", "no_repeat_scope", "family_allowed", "max_stay_days", "participant_categories"]:
+        assert f'name="{field}"' in html, field
+
+
+def test_a_stay_not_yet_booked_can_be_looked_up_too(world, union_tree, users, booking):
+    """What the planning builder would call: no booking yet, only the batch, the arrival and the people."""
+    cover = world["dongguan_cover"]
+    switch_on(cover, no_repeat_years=3, no_repeat_scope="any")
+    book(world, union_tree, users, people=1, arrival=EARLIER)
+    keys = list(booking.batch.participants.values_list("id_hash", flat=True))
+    trips = inputs.earlier_trips_before(
+        programmes=[cover], arrival=dt.date(2026, 12, 1), booking_id=None, batch_id=booking.batch_id, person_keys=keys
+    )
+    assert list(trips[cover.pk].values()) == [EARLIER]  # the batch's own booking (2026-11-10) is not an earlier trip

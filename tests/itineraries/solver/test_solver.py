@@ -162,3 +162,27 @@ def test_one_worker_runs_steps_one_at_a_time(medium_lns):
     second = _solve_lns(medium_lns, time_limit=60, workers=1, seed=4, max_steps=5)
     assert check_result(medium_lns, first) == []
     assert first.assignments == second.assignments
+
+
+def test_lns_keeps_fixed_assignments(medium_lns):
+    plan = _solve_lns(medium_lns, time_limit=60, workers=2, seed=5, max_steps=2)
+    pins = plan.assignments[::7]
+    result = _solve_lns(medium_lns, time_limit=60, workers=2, seed=5, max_steps=8, fixed=pins)
+    assert check_result(medium_lns, result) == []
+    assert set(pins) <= set(result.assignments)
+
+
+def test_lns_honours_nightly_capacity(medium_lns):
+    """Nightly figures below and above the base capacity, through the LP and overlapping LNS steps."""
+    import dataclasses
+    import datetime as dt
+    bases = []
+    for i, b in enumerate(medium_lns.bases):
+        nights = {medium_lns.first_night + dt.timedelta(days=d): (max(0, b.beds + (-40 if (d + i) % 3 else 60)), None)
+                  for d in range(0, 365, 2)}
+        bases.append(dataclasses.replace(b, nightly_capacity=nights))
+    inst = dataclasses.replace(medium_lns, bases=tuple(bases))
+    result = _solve_lns(inst, time_limit=60, workers=2, seed=6, max_steps=10)
+    assert check_result(inst, result) == []
+    assert check_result(inst, fcfs_result(inst)) == []
+    assert result.bound is not None and result.bound >= result.objective >= fcfs_result(inst).objective
