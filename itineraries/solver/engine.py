@@ -32,6 +32,7 @@ from .checker import check_plan
 from .fcfs import first_come_first_served
 from .greedy import lp_rounding, priced_fill, reduced_profit
 from .instance import Assignment, Instance, Result, Unplaced
+from . import neighbourhoods
 from .neighbourhoods import NeighbourhoodPicker
 from .reasons import explain_unplaced
 from .space import Space, compile_space
@@ -158,7 +159,8 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                                  and (max_steps is None or started_steps < max_steps)
                                  and not (bound is not None and best.objective + pipeline.held_score >= bound))
                     if searching and not pipeline.full:
-                        free = picker.pick_avoiding(best, target, pipeline.busy, pipeline.reserved_nights())
+                        free = picker.pick_avoiding(best, target, pipeline.busy,
+                                                    pipeline.reserved_nights() if neighbourhoods.AVOID_TRIES > 1 else None)
                         if len(free):
                             pipeline.start(free, time_limit=min(STEP_WALL_LIMIT, time_limit - elapsed()),
                                            deterministic_limit=STEP_DETERMINISTIC_LIMIT, seed=seed + started_steps)
