@@ -23,8 +23,8 @@ from openpyxl.styles import Font
 from bases.models import Base
 from billing import selectors
 from billing.funding import format_fen
-from billing.models import FundProgramme, Settlement
 from billing.funding.explain import Language
+from billing.models import FundProgramme, Settlement
 from billing.splits import explanation_texts
 from retreat.pdf import html_to_pdf, qr_svg_data_uri
 

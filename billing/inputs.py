@@ -291,16 +291,16 @@ def earlier_trips_before(
     oldest = min(eligibility_years_before(arrival, programme.no_repeat_years) for programme in with_rule)
     result: dict[int, dict[str, dt.date]] = {programme.pk: {} for programme in with_rule}
 
+    def earlier_trip(booking: str) -> Q:
+        """A trip (the booking at path ``booking``) within the widest window, before this one."""
+        return Q(**{f"{booking}__status__in": TRIP_STATUSES, f"{booking}__arrival__gt": oldest}) & (
+            Q(**{f"{booking}__arrival__lt": arrival}) | Q(**{f"{booking}__arrival": arrival, f"{booking}__pk__lt": tie})
+        )
+
     own_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.PROGRAMME]
     if own_scope:
         funded = (
-            FundingAllocation.objects.filter(
-                Q(booking__arrival__lt=arrival) | Q(booking__arrival=arrival, booking__pk__lt=tie),
-                programme_id__in=own_scope,
-                person_key__in=keys,
-                booking__status__in=TRIP_STATUSES,
-                booking__arrival__gt=oldest,
-            )
+            FundingAllocation.objects.filter(earlier_trip("booking"), programme_id__in=own_scope, person_key__in=keys)
             .exclude(Q(booking_id=booking_id) | Q(booking__batch_id=batch_id))
             .values("programme_id", "person_key")
             .annotate(latest=Max("booking__arrival"))
@@ -311,12 +311,7 @@ def earlier_trips_before(
     any_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.ANY]
     if any_scope:
         went = (
-            Participant.objects.filter(
-                Q(batch__bookings__arrival__lt=arrival) | Q(batch__bookings__arrival=arrival, batch__bookings__pk__lt=tie),
-                id_hash__in=keys,
-                batch__bookings__status__in=TRIP_STATUSES,
-                batch__bookings__arrival__gt=oldest,
-            )
+            Participant.objects.filter(earlier_trip("batch__bookings"), id_hash__in=keys)
             .exclude(batch_id=batch_id)
             .values("id_hash")
             .annotate(latest=Max("batch__bookings__arrival"))

@@ -70,7 +70,7 @@ def funding_policy_get(*, actor: Actor, union_id: int) -> FundingPolicyView:
     return FundingPolicyView(
         union=union,
         cost_standard_per_person_day=policies.get(union.pk),
-        effective_cost_standard_per_person_day=policies.get(nearest) if nearest else None,
+        effective_cost_standard_per_person_day=policies.get(nearest),
         effective_from_union_id=nearest,
     )
 

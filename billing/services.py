@@ -13,9 +13,9 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from contextlib import closing
-from functools import partial
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -327,7 +327,7 @@ class ExtraActual:
     basis: str = SettlementExtra.Basis.PER_BOOKING
 
 
-SETTLEABLE = (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.COMPLETED)
+SETTLEABLE = selectors.SETTLEABLE_STATUSES
 
 
 def settlement_submit(

@@ -627,10 +627,15 @@ def booking_confirm(*, actor: Actor, booking_id: int, now: dt.datetime | None = 
 # --- cancelling -------------------------------------------------------------------------
 
 
+def policy_rules(policy) -> list[tuple[int, Decimal]]:
+    """A policy's rules as (days before arrival, fee percent), most days first."""
+    return sorted(((int(days), Decimal(str(percent))) for days, percent in policy or []), reverse=True)
+
+
 def cancellation_percent(policy, days_before_arrival: int) -> Decimal:
     """The fee percentage of a policy like ``[[30, 0], [7, 20], [0, 50]]``: the rule with the most
     days that the cancellation still meets; none met (or no policy) means no fee."""
-    rules = sorted(((int(days), Decimal(str(percent))) for days, percent in policy or []), reverse=True)
+    rules = policy_rules(policy)
     # Cancelling on or after the arrival day (a booking not checked in) is at least as late as "0 days before".
     days_before_arrival = max(days_before_arrival, 0)
     for days, percent in rules:

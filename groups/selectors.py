@@ -10,6 +10,7 @@ from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from bases.models import Base, NightInventory, RoomType
+from bases.selectors import MAX_STAY_NIGHTS
 from groups.access import Actor, administered_region_q, union_subtree_q, visible_unions
 from groups.eligibility import EligibilityFailure, EligibilityRules, Person, check_eligibility
 from groups.models import ApiToken, Batch, Booking, BookingLine, Organisation, Participant, WaitlistEntry
@@ -96,7 +97,7 @@ def rooming_inputs_of(*, booking: Booking) -> tuple[list[Participant], list["Occ
     """The batch's people and the rooms booked for the first night, as the rooming rules take them."""
     from groups.rooming import BookedRooms, Occupant, family_key_of
 
-    first_lines = [line for line in booking.lines.select_related("room_type") if line.first_night == booking.arrival]
+    first_lines = [line for line in booking.lines.all() if line.first_night == booking.arrival]  # prefetched with their room types
     booked = [BookedRooms(line.room_type_id, line.room_type.name, line.rooms, line.room_type.beds_per_room) for line in first_lines]
     participants = list(booking.batch.participants.order_by("pk"))
     with_family = {p.family_of_id for p in participants if p.family_of_id}
@@ -188,10 +189,10 @@ class CancellationQuote:
 
 def cancellation_quote(*, actor: Actor, booking_id: int, today: dt.date | None = None) -> CancellationQuote:
     """The base's cancellation policy and the fee a whole cancellation would pay today; nothing is changed."""
-    from groups.bookings import _line_nights, cancellation_fee
+    from groups.bookings import _line_nights, cancellation_fee, policy_rules
 
     booking = booking_get(actor=actor, booking_id=booking_id)
-    policy = sorted(((int(days), Decimal(str(percent))) for days, percent in booking.base.cancellation_policy or []), reverse=True)
+    policy = policy_rules(booking.base.cancellation_policy)
     if booking.status not in (Booking.Status.HELD, Booking.Status.CONFIRMED):
         return CancellationQuote(booking=booking, policy=policy, cancellable=False, fee=None)
     fee = cancellation_fee(booking=booking, freed=_line_nights(list(booking.lines.all())), today=today or timezone.localdate())
@@ -216,9 +217,10 @@ def stay_availability(*, actor: Actor, base_id: int, arrival: dt.date, nights: i
     if base is None:
         raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
     horizon = timezone.localdate() + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
-    if not 1 <= nights <= 30 or arrival > horizon:
+    if not 1 <= nights <= MAX_STAY_NIGHTS or arrival > horizon:
         raise ValidationFailed(
-            f"请查询 1 到 30 晚、抵达日期不晚于 {horizon} 的住宿 (ask for 1..30 nights arriving by {horizon}): {arrival} + {nights}",
+            f"请查询 1 到 {MAX_STAY_NIGHTS} 晚、抵达日期不晚于 {horizon} 的住宿 (ask for 1..{MAX_STAY_NIGHTS} nights arriving by {horizon}): "
+            f"{arrival} + {nights}",
             detail={"arrival": arrival.isoformat(), "nights": nights, "horizon": horizon.isoformat()},
         )
     last = arrival + dt.timedelta(days=nights - 1)

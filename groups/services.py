@@ -133,8 +133,9 @@ def participants_import(
     problem_lines = {problem.line: list(problem.problems) for problem in problems}
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=batch.pk).first()
-        existing = dict(batch.participants.values_list("id_hash", "pk"))
-        existing_family = set(batch.participants.filter(category=Participant.Category.FAMILY).values_list("id_hash", flat=True))
+        listed = list(batch.participants.values_list("id_hash", "pk", "category"))
+        existing = {id_hash: pk for id_hash, pk, _category in listed}
+        existing_family = {id_hash for id_hash, _pk, category in listed if category == Participant.Category.FAMILY}
         hashes = {row.line: resident_id_hash(row.resident.number) for row in rows}
         in_file = {row.resident.number: hashes[row.line] for row in rows}
         family_in_file = {row.resident.number for row in rows if row.category == Participant.Category.FAMILY}
@@ -229,9 +230,9 @@ def participant_remove(*, actor: Actor, batch_id: int, participant_id: int) -> P
 
 
 def _rooming_inputs(batch: Batch) -> tuple[list[Participant], list[Occupant], list[BookedRooms]]:
-    from groups.selectors import rooming_inputs_of
+    from groups.selectors import active_booking_of, rooming_inputs_of
 
-    booking = batch.bookings.filter(status__in=Booking.ACTIVE).first()
+    booking = active_booking_of(batch=batch)
     if booking is None:
         raise Conflict("请先暂留房间再排房 (hold rooms before making the rooming list)", code="no_booking")
     return rooming_inputs_of(booking=booking)

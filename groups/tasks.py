@@ -1,8 +1,10 @@
 """Celery tasks of the groups app: thin wrappers around one service each, started after commit."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from groups import bookings
+from groups.idempotency import idempotency_records_purge
 from groups.models import WaitlistEntry
 from retreat.errors import Busy
 
@@ -31,8 +33,4 @@ def notify_booking_status(booking_id: int, from_status: str, to_status: str) -> 
 @shared_task(name="groups.tasks.purge_idempotency_records")
 def purge_idempotency_records() -> int:
     """Daily (see CELERY_BEAT_SCHEDULE): drop stored Idempotency-Key answers older than a week."""
-    from django.utils import timezone
-
-    from groups.idempotency import idempotency_records_purge
-
     return idempotency_records_purge(now=timezone.now())

@@ -47,8 +47,6 @@ def token_page(request):
 # --- organiser pages: batches, participants, availability, bookings, waitlist -------------
 
 
-
-
 def _date(value: str | None):
     try:
         return dt.date.fromisoformat(value) if value else None
@@ -109,10 +107,10 @@ def batch_page(request, batch_id: int):
             messages.error(request, error.message)
             import_errors = (error.detail or {}).get("rows") if isinstance(error.detail, dict) else None
     full_ids = selectors.may_see_full_ids(actor=actor, batch=batch)
-    active = selectors.active_booking_of(batch=batch)
+    active = selectors.active_booking_of(batch=batch) if actor.is_organiser else None  # only organisers edit the rooming
     rooming_types = [line.room_type for line in active.lines.all() if line.first_night == active.arrival] if active else []
     return render(request, "groups/batch_detail.html", {
-        "rooming_types": rooming_types if actor.is_organiser else [],
+        "rooming_types": rooming_types,
         "batch": batch, "participants": selectors.participant_list(actor=actor, batch_id=batch_id), "full_ids": full_ids,
         "import_errors": import_errors, "failures": selectors.batch_eligibility(actor=actor, batch_id=batch_id),
         "bookings": selectors.booking_list(actor=actor, batch_id=batch_id),
@@ -165,9 +163,10 @@ def availability_page(request, batch_id: int):
                 messages.success(request, _("已加入候补，有房时将自动为您暂留"))
                 return redirect("batch-detail", batch_id=batch_id)
             requests = [
-                bookings.RoomRequest(int(key[len("rooms_"):]), _int(value, 0), _int(request.POST.get(f"people_{key[len('rooms_'):]}"), 0))
+                bookings.RoomRequest(int(room_type_id), _int(value, 0), _int(request.POST.get(f"people_{room_type_id}"), 0))
                 for key, value in request.POST.items()
-                if key.startswith("rooms_") and key[len("rooms_"):].isascii() and key[len("rooms_"):].isdigit() and _int(value, 0) > 0
+                if key.startswith("rooms_") and (room_type_id := key.removeprefix("rooms_")).isascii() and room_type_id.isdigit()
+                and _int(value, 0) > 0
             ]
             booking = bookings.booking_hold(actor=actor, batch_id=batch_id, base_id=_int(request.POST.get("base_id"), 0),
                                             arrival=arrival, nights=nights, rooms=requests)
@@ -176,15 +175,15 @@ def availability_page(request, batch_id: int):
         except ApplicationError as error:
             messages.error(request, error.message)
     found, room_types = [], []
+    today = timezone.localdate()
     if arrival and nights:
         try:
-            bookings.check_stay_dates(arrival=arrival, nights=nights, today=timezone.localdate())
+            bookings.check_stay_dates(arrival=arrival, nights=nights, today=today)
             found = available_bases(actor=actor, first_night=arrival, nights=nights, people=people, rooms=rooms)[:50]
             if base_id:
                 room_types = selectors.stay_availability(actor=actor, base_id=base_id, arrival=arrival, nights=nights)
         except ApplicationError as error:
             messages.error(request, error.message)
-    today = timezone.localdate()
     searchable = bool(arrival) and (today - dt.timedelta(days=ROUTE_DEPARTURE_WINDOW_DAYS)
                                     <= arrival <= today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS))
     return render(request, "groups/availability.html", {

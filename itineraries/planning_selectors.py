@@ -62,9 +62,9 @@ def request_list(*, actor: Actor, round_id: int, status: str | None = None) -> Q
     return requests.order_by("pk")
 
 
-def request_status_counts(*, actor: Actor, round_id: int) -> list[tuple[str, str, int]]:
-    """(status, its label, how many of the requests the actor sees) for every status that has some."""
-    counts = dict(request_list(actor=actor, round_id=round_id).order_by().values_list("status").annotate(n=Count("pk")))
+def request_status_counts(requests: QuerySet[PlanningRequest]) -> list[tuple[str, str, int]]:
+    """(status, its label, how many) for every status some of ``requests`` (a ``request_list``) have."""
+    counts = dict(requests.order_by().values_list("status").annotate(n=Count("pk")))
     return [(value, label, counts[value]) for value, label in PlanningRequest.Status.choices if counts.get(value)]
 
 

@@ -110,7 +110,8 @@ def round_page(request, round_id: int):
         planning_round.refresh_from_db()
         latest.refresh_from_db()
     status = request.GET.get("status") if request.GET.get("status") in PlanningRequest.Status.values else None
-    requests = Paginator(selectors.request_list(actor=actor, round_id=round_id, status=status), REQUESTS_PER_PAGE)
+    every_request = selectors.request_list(actor=actor, round_id=round_id)
+    requests = Paginator(every_request.filter(status=status) if status else every_request, REQUESTS_PER_PAGE)
     shares = selectors.round_city_shares(actor=actor, round_id=round_id)
     context = {
         "round": planning_round,
@@ -118,7 +119,7 @@ def round_page(request, round_id: int):
         "requests": requests.get_page(request.GET.get("page")),
         "request_count": requests.count,
         "status": status,
-        "status_counts": selectors.request_status_counts(actor=actor, round_id=round_id),
+        "status_counts": selectors.request_status_counts(every_request),
         "run": latest,
         "bars": _city_bars(shares),
         "chart_height": max(len(shares), 1) * 26,

@@ -61,10 +61,10 @@ def allocate_rooms(
         if extra is not None:
             return {pk: fixed[pk] + extra.get(pk, 0) for pk in fixed if fixed[pk] + extra.get(pk, 0)}
         wanted += 1
-    free_beds = sum(size[pk] * (fixed[pk] + spare[pk]) for pk in fixed)
-    if sum(spare.values()) < rooms - sum(fixed.values()):
-        free_rooms = sum(fixed.values()) + sum(spare.values())
+    free_rooms = sum(offer.free for offer in offers)
+    if free_rooms < rooms:
         return f"空房不足：需 {rooms} 间，仅余 {free_rooms} 间 (only {free_rooms} of {rooms} rooms free)"
+    free_beds = sum(offer.beds_per_room * offer.free for offer in offers)
     return f"床位不足：空房只有 {free_beds} 张床，不够 {people} 人 (only {free_beds} beds free for {people} people)"
 
 

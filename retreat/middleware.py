@@ -4,6 +4,10 @@ import json
 
 from django.http import HttpResponse
 
+from retreat.errors import ValidationFailed
+from retreat.pages import has_nul, refused_page
+from retreat.parsers import NUL_MESSAGE
+
 API_PREFIX = "/api/v1/"
 MESSAGES = {
     404: ("not_found", "接口不存在 (no such API endpoint)"),
@@ -36,3 +40,16 @@ class ApiErrorShapeMiddleware:
                 shaped["Allow"] = response["Allow"]
             return shaped
         return response
+
+
+class PageNulMiddleware:
+    """Every page refuses a NUL in its address or form with a 422 page, before any view runs; the API's
+    parser does the same for its JSON and queries, naming the field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX) and has_nul(request):
+            return refused_page(request, ValidationFailed(NUL_MESSAGE, code="nul_character"))
+        return self.get_response(request)

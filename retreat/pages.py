@@ -6,18 +6,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 
-from retreat.errors import ApplicationError, Forbidden, NotFound, ValidationFailed
-from retreat.parsers import NUL, NUL_MESSAGE
+from retreat.errors import ApplicationError, Forbidden, NotFound
+from retreat.parsers import NUL
 
 
-def check_no_nul(request, kwargs) -> None:
-    """PostgreSQL cannot hold a NUL (0x00) in text: refuse it in the address or the form before anything runs."""
-    values = [*kwargs.values()]
+def has_nul(request) -> bool:
+    """Whether the address or the form carries a NUL (0x00), which PostgreSQL cannot hold in text."""
+    values = [request.path]
     for query in (request.GET, request.POST):
         for key, items in query.lists():
             values += [key, *items]
-    if any(isinstance(value, str) and NUL in value for value in values):
-        raise ValidationFailed(NUL_MESSAGE, code="nul_character")
+    return any(NUL in value for value in values)
 
 
 def refused_page(request, error: ApplicationError):
@@ -31,13 +30,12 @@ def application_errors_as_pages(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
-            check_no_nul(request, kwargs)
             return view(request, *args, **kwargs)
         except NotFound as error:
             raise Http404(error.message) from error
         except Forbidden as error:
             raise PermissionDenied(error.message) from error
-        except ApplicationError as error:  # anything a view did not show itself (the NUL check, a refused read)
+        except ApplicationError as error:  # anything a view did not show itself (a refused read, say)
             return refused_page(request, error)
 
     return wrapped

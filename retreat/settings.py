@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "retreat.middleware.ApiErrorShapeMiddleware",
+    "retreat.middleware.PageNulMiddleware",
 ]
 
 ROOT_URLCONF = "retreat.urls"

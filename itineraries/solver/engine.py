@@ -151,7 +151,6 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
             # CP-SAT worker each: a second worker inside a step measured no gain on steps this small)
             depth = max(1, min(workers, MAX_CONCURRENT_STEPS))
             started_steps = 0
-            improved = False
             with ThreadPoolExecutor(max_workers=depth) as executor:
                 pipeline = StepPipeline(space, best, executor, depth)
                 while True:
@@ -167,8 +166,6 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                             started_steps += 1
                             if pipeline.full or started_steps == 1:
                                 continue
-                        elif not pipeline.in_flight:
-                            break
                     if not pipeline.in_flight:
                         break
                     outcome = pipeline.finish_oldest()

@@ -61,15 +61,17 @@ class Base:
     # figure applies). None when the base has no such extension. Closed nights stay closed.
     nightly_capacity: dict[date, tuple[int | None, int | None]] | None = field(default=None, hash=False)
 
+    def _on(self, night: date, resource: int, default: int | None) -> int | None:
+        figures = self.nightly_capacity.get(night) if self.nightly_capacity else None
+        return default if figures is None or figures[resource] is None else figures[resource]
+
     def beds_on(self, night: date) -> int | None:
         """Beds the base offers on `night` (None: unlimited)."""
-        figures = self.nightly_capacity.get(night) if self.nightly_capacity else None
-        return self.beds if figures is None or figures[0] is None else figures[0]
+        return self._on(night, 0, self.beds)
 
     def rooms_on(self, night: date) -> int | None:
         """Rooms the base offers on `night` (None: unlimited)."""
-        figures = self.nightly_capacity.get(night) if self.nightly_capacity else None
-        return self.rooms if figures is None or figures[1] is None else figures[1]
+        return self._on(night, 1, self.rooms)
 
 
 @dataclass(frozen=True)

@@ -129,18 +129,16 @@ class NeighbourhoodPicker:
         fund = int(self.rng.integers(len(s.fund_ids)))
         return "fund", self.around_fund(state, fund, target)
 
-    def pick_avoiding(self, state: PlanState, target: int, busy: np.ndarray, reserved: np.ndarray | None = None,
-                      tries: int | None = None) -> np.ndarray:
+    def pick_avoiding(self, state: PlanState, target: int, busy: np.ndarray,
+                      reserved: np.ndarray | None = None) -> np.ndarray:
         """A neighbourhood without the `busy` groups (those of steps still solving).
 
-        Of `tries` picks, the one with the fewest groups that are busy or could stay on a
+        Of `AVOID_TRIES` picks, the one with the fewest groups that are busy or could stay on a
         `reserved` base-night ([base, day] bool: room held by a step still solving), less
         the busy ones.
         """
         best = None
-        tries = AVOID_TRIES if tries is None else tries
-        if not busy.any():
-            tries = 1
+        tries = AVOID_TRIES if busy.any() else 1
         for _ in range(tries):
             _, free = self.pick(state, target, busy)
             overlap = int(busy[free].sum())

@@ -130,8 +130,7 @@ def compile_space(instance: Instance) -> Space:
                     rooms_night[i, offset] = rooms
     beds_cap = np.maximum(beds_base, beds_night.max(axis=1, initial=0))
     rooms_cap = np.maximum(rooms_base, rooms_night.max(axis=1, initial=0))
-    varies = [bool((beds_night[i] != beds_base[i]).any() or (rooms_night[i] != rooms_base[i]).any())
-              for i in range(len(instance.bases))]
+    varies = ((beds_night != beds_base[:, None]) | (rooms_night != rooms_base[:, None])).any(axis=1)
     # least beds/rooms over a stay of n nights from each arrival, for bases whose capacity varies
     stay_min: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 

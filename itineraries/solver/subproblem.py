@@ -38,12 +38,13 @@ def open_candidates(space: Space, state: PlanState, groups: np.ndarray) -> np.nd
     arrival = space.cand_arrival[cands]
     nights = space.nights[group]
     fund = space.group_fund[group]
+    size, rooms = space.size[group], space.rooms[group]
     fits = space.opt_subsidy[option] <= space.budget[fund] - state.drawn[fund]
     for k in range(int(nights.max(initial=0))):
         night = np.minimum(arrival + k, space.n_days - 1)
         staying = k < nights
-        fits &= ~staying | ((state.beds_used[base, night] + space.size[group] <= space.beds_night[base, night])
-                            & (state.rooms_used[base, night] + space.rooms[group] <= space.rooms_night[base, night]))
+        fits &= ~staying | ((state.beds_used[base, night] + size <= space.beds_night[base, night])
+                            & (state.rooms_used[base, night] + rooms <= space.rooms_night[base, night]))
     return cands[fits]
 
 
@@ -168,7 +169,7 @@ def run_cpsat(prepared: Prepared, *, time_limit: float, deterministic_limit: flo
     return status, objective, chosen, solver.response_proto.deterministic_time
 
 
-def _apply(space: Space, state: PlanState, prepared: Prepared, status: int, objective: int, chosen: list[int],
+def _apply(state: PlanState, prepared: Prepared, status: int, objective: int, chosen: list[int],
            deterministic_time: float) -> SubproblemOutcome:
     """Place the step's answer into `state` (its free groups already removed), or the incumbent back."""
     new_score = objective
@@ -192,7 +193,7 @@ def reoptimise(space: Space, state: PlanState, free_groups: np.ndarray, *, time_
     prepared = Prepared(space, state, free_groups, hinted)
     answer = run_cpsat(prepared, time_limit=time_limit, deterministic_limit=deterministic_limit,
                        workers=workers, seed=seed)
-    return _apply(space, state, prepared, *answer)
+    return _apply(state, prepared, *answer)
 
 
 class _View:
@@ -287,4 +288,4 @@ class StepPipeline:
         self.reserved_rooms[cells] -= rooms
         self.reserved_money[funds] -= money
         self.busy[prepared.free_groups] = False
-        return _apply(self.space, self.state, prepared, *answer)
+        return _apply(self.state, prepared, *answer)

@@ -36,13 +36,11 @@ def ledger_state():
         "/billing/statements/bases/{base}.pdf?month=bad",
         "/billing/programmes/{programme}/statement.pdf?month=2026-13",
         "/billing/statements/export.xlsx?month=November",
-        "/billing/statements/export.csv?month=",
+        "/billing/statements/export.csv?month=x",
     ],
 )
 def test_a_bad_month_on_a_download_page_is_a_422_page(world, users, client_for, url):
     url = url.format(base=world["base"].pk, programme=world["dongguan_cover"].pk)
-    if url.endswith("month="):
-        url += "x"
     response = client_for(users["dongguan_fund"]).get(url)
     assert response.status_code == 422
     assert "YYYY-MM" in response.content.decode()

@@ -3,14 +3,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
-from billing import services
+from billing import ledger, services
 from billing.ledger import reconcile
 from billing.models import FundingAllocation, FundProgramme, LedgerEntry
 from groups.models import BookingLine
 from retreat.errors import Conflict
-from tests.billing.conftest import NOW, make_booking
+from tests.billing.conftest import NOW, make_booking, make_programme
+from tests.factories import OrganisationFactory
 
 
 def balances(*programmes):
@@ -127,8 +128,6 @@ def test_reconcile_command_passes_then_reports_a_corrupted_balance(world, bookin
 def test_ledger_entries_cannot_be_edited_or_deleted_in_the_database(world, booking):
     if connection.vendor != "postgresql":
         pytest.skip("the append-only trigger is PostgreSQL's")
-    from django.db import DatabaseError, transaction
-
     services.funding_commit_for_booking(booking=booking, actor=world["organiser"], now=NOW)
     entry = LedgerEntry.objects.first()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
@@ -142,15 +141,11 @@ def test_ledger_entries_cannot_be_edited_or_deleted_in_the_database(world, booki
 @pytest.mark.django_db
 def test_full_funding_by_a_matching_programme_does_not_use_its_matching_cap(world, union_tree, users):
     """A city matching fund (1:1, ¥1,000 in all) that also pays 100 % for a key enterprise."""
-    from billing.models import FundProgramme as Programme
-    from tests.billing.conftest import make_programme
-    from tests.factories import OrganisationFactory
-
-    Programme.objects.filter(pk__in=[world["province_flat"].pk, world["dongguan_cover"].pk]).update(is_active=False)
+    FundProgramme.objects.filter(pk__in=[world["province_flat"].pk, world["dongguan_cover"].pk]).update(is_active=False)
     key_enterprise = OrganisationFactory(name="东莞某重点企业工会", kind="enterprise", division_code="441900", parent=union_tree["humen"])
     matching = make_programme(
         union=union_tree["dongguan"], user=users["dongguan_fund"], name="东莞市配套资金", budget="100000.00",
-        contribution=Programme.Contribution.MATCHING, matching_ratio=Decimal("1"), matching_total_cap=Decimal("1000.00"),
+        contribution=FundProgramme.Contribution.MATCHING, matching_ratio=Decimal("1"), matching_total_cap=Decimal("1000.00"),
     )
     matching.fully_funded_unions.set([key_enterprise])
     key_booking = make_booking(union=key_enterprise, base=world["base"], room_type=world["room_type"], user=users["factory_organiser"], people=2)
@@ -166,8 +161,6 @@ def test_full_funding_by_a_matching_programme_does_not_use_its_matching_cap(worl
 
 @pytest.mark.django_db
 def test_a_replayed_posting_changes_nothing_and_a_different_one_under_its_key_is_refused(world, booking):
-    from billing import ledger
-
     posting = ledger.Posting(
         programme_id=world["dongguan_cover"].pk, booking_id=booking.pk, kind="commitment",
         committed_delta=Decimal("100.00"), idempotency_key="test:once",

@@ -8,11 +8,12 @@ from django.db import connection, transaction
 
 from billing import services
 from billing.ledger import reconcile
-from billing.models import FundProgramme, LedgerEntry
+from billing.models import FundProgramme, LedgerEntry, Settlement
 from groups.access import actor_of
+from groups.models import Membership
 from retreat.errors import Conflict
 from tests.billing.conftest import NOW, make_booking, make_programme
-from tests.factories import BaseFactory, RoomTypeFactory
+from tests.factories import BaseFactory, RoomTypeFactory, member
 
 THREADS = 20
 AFFORDABLE = 7
@@ -81,10 +82,6 @@ def test_concurrent_approvals_that_spend_above_their_commitments_never_overdraw(
     the programme has room for the extra spend of exactly three of eight approvals racing."""
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
-    from billing.models import Settlement
-    from groups.models import Membership
-    from tests.factories import member
-
     base = BaseFactory(operator=union_tree["operator"])
     room_type = RoomTypeFactory(base=base, price_per_night=Decimal("260.00"), meals_per_day=Decimal("90.00"))
     count, fits = 8, 3
@@ -96,18 +93,18 @@ def test_concurrent_approvals_that_spend_above_their_commitments_never_overdraw(
     )
     organiser = actor_of(users["factory_organiser"])
     operator = actor_of(users["operator"])
-    settlements = []
+    bookings = []
     for _ in range(count):
         booking = make_booking(union=union_tree["factory"], base=base, room_type=room_type, user=users["factory_organiser"], people=2, nights=1)
         services.funding_commit_for_booking(booking=booking, actor=organiser, now=NOW)
-        settlements.append(booking)
+        bookings.append(booking)
     FundProgramme.objects.filter(pk=programme.pk).update(cap_per_person_day=Decimal("220.00"))  # 2 × 2 × ¥220 = ¥880
     settlements = [
         services.settlement_submit(
             actor=operator, booking_id=booking.pk, now=NOW, extras=[],
             arrivals=[services.ArrivalActual(participant_id=p.pk, nights=1) for p in booking.batch.participants.all()],
         )
-        for booking in settlements
+        for booking in bookings
     ]
     assert {s.programmes_total for s in settlements} == {Decimal("880.00")}
     fund = actor_of(member(organisation=union_tree["dongguan"], role=Membership.Role.FUND_MANAGER, username="dg_fund_2"))

@@ -90,7 +90,7 @@ def test_many_documents_render_in_order_on_several_processes(tmp_path):
         assert f"第{index}号" in subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_a_failing_document_fails_the_batch(monkeypatch):
+def test_a_failing_document_fails_the_batch():
     with pytest.raises(Exception):
         list(pdf.html_to_pdf_many(["<p>ok</p>", None, "<p>ok</p>"], processes=2))  # None is not HTML
 

@@ -1,6 +1,10 @@
-import pytest
+import datetime as dt
+import re
 
-from billing import services
+import pytest
+from django.utils import translation
+
+from billing import documents, services
 from billing.models import Settlement
 from groups.models import Membership
 from tests.billing.conftest import NOW, check_in_all
@@ -81,14 +85,10 @@ def test_statement_page_links_downloads(world, committed, users, client_for):
 
 @pytest.mark.django_db
 def test_the_approve_form_refuses_a_settlement_resubmitted_after_it_was_shown(world, committed, users, client_for):
-    import datetime as dt
-
     arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in committed.batch.participants.all()]
     settlement = services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals, extras=[], now=NOW)
     fund = client_for(users["dongguan_fund"])
     shown = fund.get(f"/billing/settlements/{settlement.pk}/").content.decode()
-    import re
-
     shown_at = re.search(r'name="submitted_at" value="([^"]+)"', shown).group(1)
     assert dt.datetime.fromisoformat(shown_at) == settlement.submitted_at
     services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals[1:], extras=[], now=NOW + dt.timedelta(minutes=5))
@@ -117,9 +117,6 @@ def test_explanations_follow_the_readers_language_and_the_pdf_stays_chinese(worl
     organiser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     preview = organiser.get(f"/billing/bookings/{committed.pk}/cost-split/").content.decode()
     assert "Family member pays their own cost" in preview and "家属自费" not in preview
-
-    from billing import documents
-    from django.utils import translation
 
     with translation.override("en"):
         notes = documents.settlement_context(settlement)["booking_notes"]  # what the PDF prints: Chinese

@@ -183,6 +183,7 @@ def test_lns_honours_nightly_capacity(medium_lns):
         bases.append(dataclasses.replace(b, nightly_capacity=nights))
     inst = dataclasses.replace(medium_lns, bases=tuple(bases))
     result = _solve_lns(inst, time_limit=60, workers=2, seed=6, max_steps=10)
+    fcfs = fcfs_result(inst)
     assert check_result(inst, result) == []
-    assert check_result(inst, fcfs_result(inst)) == []
-    assert result.bound is not None and result.bound >= result.objective >= fcfs_result(inst).objective
+    assert check_result(inst, fcfs) == []
+    assert result.bound is not None and result.bound >= result.objective >= fcfs.objective

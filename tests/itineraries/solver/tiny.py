@@ -107,9 +107,9 @@ def brute_force_optimum(inst: Instance) -> int:
     def limit(b, d: int, resource: str) -> int:
         """The base's capacity on day offset `d`: its nightly figure if it lists one."""
         night = inst.first_night + dt.timedelta(days=d)
-        figures = (b.nightly_capacity or {}).get(night)
-        if figures is not None and figures[0 if resource == "beds" else 1] is not None:
-            return figures[0 if resource == "beds" else 1]
+        figure = ((b.nightly_capacity or {}).get(night) or (None, None))[0 if resource == "beds" else 1]
+        if figure is not None:
+            return figure
         return b.beds if resource == "beds" else b.rooms
 
     beds = {b: [0] * n_days for b in bases}
