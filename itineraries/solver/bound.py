@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import highspy
 import numpy as np
@@ -71,11 +72,14 @@ def candidate_stays(space: Space) -> tuple[np.ndarray, np.ndarray]:
 
 
 def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: float = 600.0,
-             initial_columns: np.ndarray | None = None) -> LPSolution:
+             initial_columns: np.ndarray | None = None,
+             should_stop: Callable[[], bool] | None = None) -> LPSolution:
     """LP optimum; `fixed_chosen[group]` (candidate or -1) pins bookings that must be kept.
 
     `initial_columns` (e.g. an incumbent plan's candidates) seed the column generation.
-    If the time runs out first, `bound` is still valid (from the last prices), only weaker.
+    `should_stop()` is asked while HiGHS iterates; True interrupts it. If the time runs
+    out or the solve is interrupted first, `bound` is still valid (from the last prices),
+    only weaker, and `optimal` is False.
     """
     started = time.monotonic()
     n_cand = space.n_candidates
@@ -125,6 +129,8 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("presolve", "off")  # warm-started re-solves gain nothing from it
+    if should_stop is not None:
+        _interrupt_when(highs, should_stop)
     lp = highspy.HighsLp()
     lp.sense_ = highspy.ObjSense.kMaximize
     highs.passModel(lp)
@@ -181,6 +187,21 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         rooms_dual=cell_duals[1],
         seconds=time.monotonic() - started, optimal=optimal,
     )
+
+
+def _interrupt_when(highs, should_stop: Callable[[], bool], every: float = 0.2) -> None:
+    """Make HiGHS's simplex stop once `should_stop()` is True, asking at most every `every` seconds."""
+    asked_at = [time.monotonic()]
+
+    def callback(kind, message, data_out, data_in, user_data) -> None:
+        now = time.monotonic()
+        if now - asked_at[0] >= every:
+            asked_at[0] = now
+            if should_stop():
+                data_in.user_interrupt = True
+
+    highs.setCallback(callback, None)
+    highs.startCallback(highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt)
 
 
 def _spread_columns(space: Space, per_option: int = 1) -> np.ndarray:

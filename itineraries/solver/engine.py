@@ -121,7 +121,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
     lp: LPSolution | None = None
     if not stop():
         lp = solve_lp(space, fixed_only.chosen, time_limit=max(1.0, time_limit - elapsed()),
-                      initial_columns=np.array(best.placed_candidates(), dtype=np.int64))
+                      initial_columns=np.array(best.placed_candidates(), dtype=np.int64), should_stop=stop)
         if lp.optimal:
             bound = lp.bound
             rounded = lp_rounding(space, lp, fixed_only.copy())

@@ -138,6 +138,28 @@ def test_should_stop_still_returns_a_valid_plan(small):
     assert calls and calls[0][0] == 36_141
 
 
+def test_cancelling_during_the_lp_interrupts_it(year):
+    """A cancel pressed while HiGHS solves the year's LP (seconds) is noticed inside the simplex."""
+    asked_at = []
+
+    def stop_after_first_question() -> bool:
+        asked_at.append(len(asked_at))
+        return len(asked_at) > 1  # the engine asks once before the LP starts; the LP then asks
+
+    result = solve(year, time_limit=60, should_stop=stop_after_first_question)
+    assert len(asked_at) >= 2
+    assert result.status == "FEASIBLE" and result.bound is None  # the LP never finished
+    assert result.objective >= 7_909_513  # at least the FCFS plan, still valid
+    assert check_result(year, result) == []
+
+
+def test_an_interrupted_lp_still_bounds_every_plan(year):
+    space = compile_space(year)
+    lp = solve_lp(space, should_stop=lambda: True)
+    assert not lp.optimal
+    assert lp.bound >= 8_542_125  # weaker than the LP optimum, never below it
+
+
 def test_progress_reports_bound_and_gap(small):
     calls = []
     solve(small, time_limit=10, progress=lambda *figures: calls.append(figures))
