@@ -17,11 +17,18 @@ Capacity
 Money
     A request draws on the first of the round's programmes (by order) that
     belongs to its union or one above it. An option's subsidy is that
-    programme's share of the stay at the base by the funding rules
-    (``billing.funding.compute_split``), for ``people`` members at the base's
-    cheapest room type, before anyone is named; the real commitment is computed
-    on confirmation. A fund's budget is the programme's available balance (net
-    of commitments) less what published, not yet accepted plans have set aside.
+    programme's share of the stay at the base's cheapest room type by the funding
+    rules (``billing.funding.compute_split``), for the request's places as
+    confirmation will count them (``billing.inputs.booked_people``): the batch's
+    list in order up to ``people``, each with their category, family flag and
+    earlier trips (the billing repeat look-up, at the earliest arrival), then
+    ordinary members for the places not yet named. Places are priced once per
+    kind (what the per-person rules look at) and the front-line share is checked
+    over the whole request, so the figure is what confirming at that arrival would
+    commit, before the balance, the yearly caps and any other programme; the real
+    commitment is computed on confirmation. A fund's budget is the programme's
+    available balance (net of commitments) less what published, not yet accepted
+    plans have set aside.
 
 Scores (points per person, times people; integers)
     preference rank k (0 = first): ``max(100 - 20k, 20)``; priority p: ``10p``;
@@ -36,8 +43,10 @@ Scores (points per person, times people; integers)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -55,10 +64,11 @@ from billing.funding import (
     compute_split,
     to_fen,
 )
-from billing.inputs import programme_rules
+from billing.funding.rules import FRONT_LINE
+from billing.inputs import PlannedStay, earlier_trips_of_stays, programme_rules
 from billing.ledger import committed_by_programme
 from billing.models import FundProgramme
-from groups.models import Booking, Organisation
+from groups.models import Booking, Organisation, Participant
 from itineraries.models import PlanningRequest, PlanningRound
 from itineraries.solver import instance as plan_format
 
@@ -179,9 +189,22 @@ def _certification_level(base: Base) -> CertificationLevel:
 
 
 def subsidy_per_person_fen(
-    *, rules: ProgrammeRules, union: Organisation, base: Base, room_type: RoomType, nights: int, arrival: dt.date
+    *,
+    rules: ProgrammeRules,
+    union: Organisation,
+    base: Base,
+    room_type: RoomType,
+    nights: int,
+    arrival: dt.date,
+    category: str = FRONT_LINE,
+    earlier_trip: dt.date | None = None,
 ) -> int:
-    """What the programme pays for one member staying ``nights`` at the base's cheapest room."""
+    """What the programme pays for one member staying ``nights`` at the base's cheapest room.
+
+    ``earlier_trip`` is the member's latest earlier trip the no-repeat rule counts. The
+    front-line share is a rule on the whole group: pass ``per_person_rules`` and check
+    it with ``front_line_share_met``.
+    """
     cost = BookingCost(
         union_id=str(union.pk),
         union_ancestor_ids=tuple(str(pk) for pk in union.ancestor_ids() if pk != union.pk),
@@ -191,11 +214,106 @@ def subsidy_per_person_fen(
         meals_per_person_day_fen=to_fen(room_type.meals_per_day),
     )
     member = ParticipantCost(
-        person_key="planned-member", category="front_line", is_family=False, room_type=PLANNED_ROOM_TYPE, nights=nights
+        person_key="planned-member", category=category, is_family=category == Participant.Category.FAMILY,
+        room_type=PLANNED_ROOM_TYPE, nights=nights,
     )
-    state = ProgrammeState(rules=rules, available_balance_fen=10**15)
+    state = ProgrammeState(
+        rules=rules, available_balance_fen=10**15,
+        earlier_trip_by_person={member.person_key: earlier_trip} if earlier_trip else {},
+    )
     split = compute_split(booking=cost, participants=[member], programmes=[state])
     return split.programmes_fen
+
+
+def per_person_rules(rules: ProgrammeRules) -> ProgrammeRules:
+    """The rules without the front-line share, which one member alone would pass or fail for the whole group."""
+    return dataclasses.replace(rules, eligibility=dataclasses.replace(rules.eligibility, min_front_line_percent=None))
+
+
+# A place of a request: (person key, category).
+Place = tuple[str, str]
+
+
+def batch_lists(batch_ids: list[int]) -> dict[int, list[Place]]:
+    """Each batch's participants in list order, as (ID hash, category); one query."""
+    lists: dict[int, list[Place]] = defaultdict(list)
+    rows = Participant.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "pk")
+    for batch_id, id_hash, category in rows.values_list("batch_id", "id_hash", "category"):
+        lists[batch_id].append((id_hash, category))
+    return lists
+
+
+def request_places(request: PlanningRequest, listed: Sequence[Place]) -> list[Place]:
+    """The places as ``billing.inputs.booked_people`` counts them at confirmation: the list in order up to
+    ``people``, then ordinary members (not front-line, not family) for the places not yet named."""
+    places = list(listed[: request.people])
+    places += [
+        (f"request-{request.pk}-place-{index + 1}", Participant.Category.OTHER) for index in range(len(places), request.people)
+    ]
+    return places
+
+
+def front_line_share_met(rules: ProgrammeRules, places: Sequence[Place]) -> bool:
+    """The programme's minimum front-line share, counted as ``billing.funding.split`` counts it: over the
+    workers (family left out), a place not yet named being a worker who is not front-line."""
+    minimum = rules.eligibility.min_front_line_percent
+    if minimum is None:
+        return True
+    workers = [category for _, category in places if category != Participant.Category.FAMILY]
+    return bool(workers) and workers.count(FRONT_LINE) * 100 >= minimum * len(workers)
+
+
+def place_kinds(
+    rules: ProgrammeRules, places: Sequence[Place], earlier: Mapping[str, dt.date]
+) -> tuple[Counter[tuple[str, bool]], dict[tuple[str, bool], dt.date]]:
+    """The places counted by what the per-person rules look at, (category, found an earlier trip),
+    and one repeater's trip per repeating kind.
+
+    A worker's category matters only where the programme names categories; otherwise every
+    worker is the one stand-in member, so the split is computed once per base, not per person.
+    Family keep their own kind: they pay their own cost, so no programme pays for them.
+    """
+    named = rules.eligibility.participant_categories is not None
+    kinds: Counter[tuple[str, bool]] = Counter()
+    trips: dict[tuple[str, bool], dt.date] = {}
+    for key, category in places:
+        if not named and category != Participant.Category.FAMILY:
+            category = FRONT_LINE
+        trip = earlier.get(key)
+        kind = (category, trip is not None)
+        kinds[kind] += 1
+        if trip is not None:
+            trips.setdefault(kind, trip)
+    return kinds, trips
+
+
+def repeat_trips(
+    requests: Sequence[PlanningRequest], paying: Mapping[int, FundProgramme | None], lists: Mapping[int, list[Place]]
+) -> dict[int, dict[str, dt.date]]:
+    """Per request whose programme has a no-repeat rule: ID hash -> the earlier trip that rule counts.
+
+    Asked for one programme, the billing look-up returns only trips inside its window before the
+    request's earliest arrival, so everyone found is left out by the rule. One query per programme.
+    """
+    by_programme: dict[int, list[PlanningRequest]] = defaultdict(list)
+    programmes = {}
+    for request in requests:
+        programme = paying[request.pk]
+        if programme is not None and programme.no_repeat_years:
+            by_programme[programme.pk].append(request)
+            programmes[programme.pk] = programme
+    found: dict[int, dict[str, dt.date]] = {}
+    for programme_pk, its_requests in by_programme.items():
+        stays = {
+            request.pk: PlannedStay(
+                batch_id=request.batch_id, arrival=request.earliest_arrival,
+                person_keys=[key for key, _ in lists.get(request.batch_id, [])[: request.people]],
+            )
+            for request in its_requests
+        }
+        for request_pk, trips in earlier_trips_of_stays(programmes=[programmes[programme_pk]], stays=stays).items():
+            found[request_pk] = trips.get(programme_pk, {})
+    return found
 
 
 def paying_programme(programmes: list[FundProgramme], union: Organisation) -> FundProgramme | None:
@@ -339,11 +457,20 @@ def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
         fixed_assignments.append(plan_format.Assignment(group_id(request.pk), base_id(booking.base_id), booking.arrival))
         funding[group_id(request.pk)] = (programme, {base_id(booking.base_id): subsidy})
 
+    paying = {request.pk: paying_programme(programmes, request.union) for request in to_plan}
+    lists = batch_lists([request.batch_id for request in to_plan if paying[request.pk] is not None])
+    repeaters = repeat_trips(to_plan, paying, lists)
+    per_person = {pk: per_person_rules(its_rules) for pk, its_rules in rules.items()}
     per_person_subsidy: dict[tuple, int] = {}
     for request in to_plan:
         ranked, request_notes = ranked_bases[request.pk]
         request_notes = list(request_notes)
-        programme = paying_programme(programmes, request.union)
+        programme = paying[request.pk]
+        share_met, kinds, kind_trips = False, Counter(), {}
+        if programme is not None:
+            places = request_places(request, lists.get(request.batch_id, []))
+            share_met = front_line_share_met(rules[programme.pk], places)
+            kinds, kind_trips = place_kinds(rules[programme.pk], places, repeaters.get(request.pk, {}))
         options = []
         for _rank, base in ranked:
             why = _why_base_unusable(request, base, nightly_free[base.pk])
@@ -351,16 +478,18 @@ def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
                 request_notes.append(why)
                 continue
             subsidy = 0
-            if programme is not None and cheapest_room[base.pk] is not None:
-                # The arrival only decides whether the programme's period applies.
+            if programme is not None and cheapest_room[base.pk] is not None and share_met:
+                # Beyond the kind, the arrival only decides whether the programme's period applies.
                 in_period = programme.valid_from <= request.earliest_arrival <= programme.valid_until
-                key = (programme.pk, base.pk, request.union_id, request.nights, in_period)
-                if key not in per_person_subsidy:
-                    per_person_subsidy[key] = subsidy_per_person_fen(
-                        rules=rules[programme.pk], union=request.union, base=base, room_type=cheapest_room[base.pk],
-                        nights=request.nights, arrival=request.earliest_arrival,
-                    )
-                subsidy = request.people * per_person_subsidy[key]
+                for kind, count in kinds.items():
+                    key = (programme.pk, base.pk, request.union_id, request.nights, in_period, kind)
+                    if key not in per_person_subsidy:
+                        per_person_subsidy[key] = subsidy_per_person_fen(
+                            rules=per_person[programme.pk], union=request.union, base=base, room_type=cheapest_room[base.pk],
+                            nights=request.nights, arrival=request.earliest_arrival,
+                            category=kind[0], earlier_trip=kind_trips.get(kind),
+                        )
+                    subsidy += count * per_person_subsidy[key]
             options.append((base.pk, scores[(request.pk, base.pk)], subsidy))
         programme_pk = programme.pk if programme else None
         groups.append(_group(request, programme_pk, options))
