@@ -5,7 +5,7 @@ Per participant, in this order:
 1. cost — see `cost.price_booking`;
 2. own payment — a family member pays their whole cost; a member pays what
    exceeds the booking's cost standard × stay days (if a standard is set);
-3. programmes, lowest `order` first (ties by programme id), each paying part of
+3. programmes, lowest `order` first (ties by programme id, numerically for database keys), each paying part of
    what is still unpaid (cost − own payment − earlier programmes). A programme
    pays nothing for the whole booking when the booking is outside its unions,
    bases, regions or period, or its workers' front-line share is below the
@@ -110,6 +110,13 @@ class Split:
         return sum(outcome.paid_fen for outcome in self.programmes)
 
 
+def _application_order(state: ProgrammeState) -> tuple:
+    """Lowest `order` first; ties by programme id, numerically when ids are database keys
+    ("9" before "10", as the callers' `order_by("order", "pk")` sorts them)."""
+    programme_id = state.rules.programme_id
+    return (state.rules.order, 0, int(programme_id), "") if programme_id.isdigit() else (state.rules.order, 1, 0, programme_id)
+
+
 def compute_split(
     *, booking: BookingCost, participants: Sequence[ParticipantCost], programmes: Sequence[ProgrammeState]
 ) -> Split:
@@ -122,7 +129,7 @@ def compute_split(
     ]
     booking_lines = list(priced.shared_lines)
 
-    ordered = sorted(programmes, key=lambda state: (state.rules.order, state.rules.programme_id))
+    ordered = sorted(programmes, key=_application_order)
     outcomes = tuple(_apply_programme(state, booking, ledgers, booking_lines) for state in ordered)
 
     for ledger in ledgers:

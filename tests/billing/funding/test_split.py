@@ -260,6 +260,12 @@ def test_equal_order_is_settled_by_programme_id():
     assert Rule.NOTHING_LEFT_TO_PAY in rules_of(p.explanations, "b")
 
 
+def test_equal_order_compares_numeric_ids_as_numbers():
+    # ids are database keys: programme 9 was made before programme 10 and is applied first
+    p = only(split_of(programmes=[programme("10"), programme("9")]))
+    assert (p.share_of("9"), p.share_of("10")) == (40000, 0)
+
+
 def test_a_short_balance_pays_what_it_can_and_says_so():
     split = split_of(programmes=[programme(balance=50001)], participants=[person("a"), person("b")])
     assert [p.share_of("prog") for p in split.participants] == [25001, 25000]
