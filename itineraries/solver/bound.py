@@ -87,29 +87,8 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
     n_cells = space.n_bases * space.n_days
     option = space.cand_option
     group = space.opt_group[option]
-    cand_ids = np.arange(n_cand)
-    cand_rep, cell = candidate_stays(space)
-
-    blocks = [
-        RowBlock(group, cand_ids, np.ones(n_cand), np.ones(n_groups)),
-        # money in yuan keeps the coefficients near the others' magnitude
-        RowBlock(space.group_fund[group], cand_ids, space.opt_subsidy[option] / 100.0, space.budget / 100.0),
-    ]
-    capacity_blocks = []
-    for cap, load in ((space.beds_night, space.size), (space.rooms_night, space.rooms)):
-        cell_cap = cap.ravel()
-        weight = load[group][cand_rep]
-        # a row matters only if the candidates touching it could together exceed it
-        demand = np.bincount(cell, weights=weight, minlength=n_cells)
-        capacity_blocks.append(len(blocks))
-        blocks.append(_cell_block(cell, cand_rep, weight.astype(float), cell_cap.astype(float), demand > cell_cap))
-
-    offsets = np.cumsum([0] + [len(b.upper) for b in blocks])
+    rows, cols, vals, upper, offsets, blocks, capacity_blocks = _model_rows(space)
     n_rows = int(offsets[-1])
-    rows = np.concatenate([b.row + offsets[i] for i, b in enumerate(blocks)])
-    cols = np.concatenate([b.col for b in blocks])
-    vals = np.concatenate([b.value for b in blocks])
-    upper = np.concatenate([b.upper for b in blocks])
     order = np.lexsort((rows, cols))
     col_start = np.zeros(n_cand + 1, dtype=np.int64)
     np.cumsum(np.bincount(cols, minlength=n_cand), out=col_start[1:])
@@ -187,6 +166,93 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         rooms_dual=cell_duals[1],
         seconds=time.monotonic() - started, optimal=optimal,
     )
+
+
+def _model_rows(space: Space):
+    """The model's `<=` rows over every candidate: (rows, cols, values, right-hand sides, block
+    offsets, blocks, indices of the two capacity blocks). Group rows come first, then funds,
+    then the base-nights (beds, rooms) that the candidates touching them could overfill."""
+    n_cand, n_groups = space.n_candidates, space.n_groups
+    n_cells = space.n_bases * space.n_days
+    option = space.cand_option
+    group = space.opt_group[option]
+    cand_ids = np.arange(n_cand)
+    cand_rep, cell = candidate_stays(space)
+    blocks = [
+        RowBlock(group, cand_ids, np.ones(n_cand), np.ones(n_groups)),
+        # money in yuan keeps the coefficients near the others' magnitude
+        RowBlock(space.group_fund[group], cand_ids, space.opt_subsidy[option] / 100.0, space.budget / 100.0),
+    ]
+    capacity_blocks = []
+    for cap, load in ((space.beds_night, space.size), (space.rooms_night, space.rooms)):
+        cell_cap = cap.ravel()
+        weight = load[group][cand_rep]
+        # a row matters only if the candidates touching it could together exceed it
+        demand = np.bincount(cell, weights=weight, minlength=n_cells)
+        capacity_blocks.append(len(blocks))
+        blocks.append(_cell_block(cell, cand_rep, weight.astype(float), cell_cap.astype(float), demand > cell_cap))
+    offsets = np.cumsum([0] + [len(b.upper) for b in blocks])
+    rows = np.concatenate([b.row + offsets[i] for i, b in enumerate(blocks)])
+    cols = np.concatenate([b.col for b in blocks])
+    vals = np.concatenate([b.value for b in blocks])
+    upper = np.concatenate([b.upper for b in blocks])
+    return rows, cols, vals, upper, offsets, blocks, capacity_blocks
+
+
+@dataclass
+class MipBound:
+    bound: int               # no plan scores more (HiGHS's dual bound, floored)
+    best_objective: int | None  # the best plan HiGHS knew of (the incumbent passed in, or better)
+    optimal: bool            # HiGHS closed the gap
+    seconds: float
+
+
+def mip_bound(space: Space, *, time_limit: float, incumbent: np.ndarray | None = None) -> MipBound:
+    """An upper bound tighter than the LP's: the whole model as a MIP in HiGHS, whose cuts and
+    branching lower the bound over time. Minutes at province scale, so for benchmarks and
+    offline proofs, not for a 60 s solve. `incumbent` (candidates of a plan) lets HiGHS prune.
+
+    Unlike `solve_lp`'s bound this one rests on HiGHS's tolerances.
+    """
+    started = time.monotonic()
+    n_cand = space.n_candidates
+    rows, cols, vals, upper, offsets, _, _ = _model_rows(space)
+    order = np.lexsort((rows, cols))
+    col_start = np.zeros(n_cand + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=n_cand), out=col_start[1:])
+    highs = highspy._core._Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("time_limit", float(time_limit))
+    highs.setOptionValue("mip_heuristic_effort", 0.0 if incumbent is not None else 0.05)
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = n_cand, int(offsets[-1])
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.col_cost_ = space.opt_score[space.cand_option].astype(float)
+    model.col_lower_, model.col_upper_ = np.zeros(n_cand), np.ones(n_cand)
+    model.row_lower_, model.row_upper_ = np.full(len(upper), -highspy.kHighsInf), upper
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = col_start.astype(np.int32)
+    model.a_matrix_.index_ = rows[order].astype(np.int32)
+    model.a_matrix_.value_ = vals[order]
+    model.integrality_ = [highspy.HighsVarType.kInteger] * n_cand
+    highs.passModel(model)
+    if incumbent is not None:
+        solution = highspy.HighsSolution()
+        values = np.zeros(n_cand)
+        values[incumbent] = 1.0
+        solution.col_value = list(values)
+        solution.value_valid = True
+        highs.setSolution(solution)
+    highs.run()
+    info = highs.getInfo()
+    found = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    best = int(round(info.objective_function_value)) if found else None
+    dual = info.mip_dual_bound
+    bound = math.floor(dual + 1e-6 * max(1.0, abs(dual)))
+    return MipBound(bound=bound, best_objective=best,
+                    optimal=highs.getModelStatus() == highspy.HighsModelStatus.kOptimal,
+                    seconds=time.monotonic() - started)
 
 
 def _interrupt_when(highs, should_stop: Callable[[], bool], every: float = 0.2) -> None:

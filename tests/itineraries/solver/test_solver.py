@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from itineraries.solver import engine
-from itineraries.solver.bound import solve_lp
+from itineraries.solver.bound import mip_bound, solve_lp
 from itineraries.solver.checker import check_plan, check_result
 from itineraries.solver.engine import FixedAssignmentError, fcfs_result, solve
 from itineraries.solver.instance import load_instance
@@ -36,6 +36,26 @@ def test_lp_bound_on_small(small):
     assert lp.optimal
     assert lp.value == pytest.approx(41_004.667, abs=1e-2)
     assert lp.bound == 41_004  # scores are integers: floor of the LP value
+
+
+def test_mip_bound_is_tighter_than_the_lp_and_proves_small_s4(small):
+    space = compile_space(small)
+    proof = mip_bound(space, time_limit=60)
+    assert proof.optimal and proof.bound == proof.best_objective == 36_141  # LP: 41,004
+    fcfs = fcfs_result(small)
+    with_incumbent = mip_bound(space, time_limit=60,
+                               incumbent=np.array([space.find_candidate(a) for a in fcfs.assignments]))
+    assert with_incumbent.bound == 36_141
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mip_bound_never_cuts_off_the_optimum(seed):
+    inst = random_instance(seed)
+    proof = mip_bound(compile_space(inst), time_limit=30)
+    optimum = brute_force_optimum(inst)
+    assert proof.bound >= optimum
+    if proof.optimal:
+        assert proof.bound == proof.best_objective == optimum
 
 
 def test_small_s4_is_solved_to_proven_optimality(small):
