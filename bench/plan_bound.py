@@ -12,6 +12,7 @@ No Django needed.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
@@ -44,7 +45,7 @@ def main() -> None:
         lp = int(stats[0].lp_value + 1e-6) if stats and stats[0].lp_value is not None else 0  # floored, as the solver
         pct = lambda a, b: f"{100.0 * (b - a) / b:.2f}"  # noqa: E731
         print(f"| {instance.name} | {result.objective:,} | {lp:,} | {proof.bound:,} | {pct(proof.bound, lp)} | "
-              f"{pct(result.objective, lp)} | {pct(result.objective, proof.bound)} | {int(0.99 * lp):,} | "
+              f"{pct(result.objective, lp)} | {pct(result.objective, proof.bound)} | {math.ceil(0.99 * lp):,} | "
               f"{proof.seconds:.0f} | {'-' if proof.best_objective is None else f'{proof.best_objective:,}'} |",
               flush=True)
 
