@@ -89,9 +89,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
     group = space.opt_group[option]
     rows, cols, vals, upper, offsets, blocks, capacity_blocks = _model_rows(space)
     n_rows = int(offsets[-1])
-    order = np.lexsort((rows, cols))
-    col_start = np.zeros(n_cand + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cols, minlength=n_cand), out=col_start[1:])
+    matrix = _by_columns(rows, cols, vals, n_cand)
 
     cost = space.opt_score[option].astype(float)
     col_lower = np.zeros(n_cand)
@@ -101,7 +99,6 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         col_upper[pinned] = 0.0
         kept = fixed_chosen[fixed_chosen >= 0]
         col_lower[kept] = col_upper[kept] = 1.0
-    matrix = ColumnMatrix(col_start, rows[order], vals[order])
 
     # the core class: the Python wrapper prints a banner on construction, before any option can be set
     highs = highspy._core._Highs()
@@ -199,6 +196,13 @@ def _model_rows(space: Space):
     return rows, cols, vals, upper, offsets, blocks, capacity_blocks
 
 
+def _by_columns(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_cols: int) -> ColumnMatrix:
+    order = np.lexsort((rows, cols))
+    start = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=n_cols), out=start[1:])
+    return ColumnMatrix(start, rows[order], vals[order])
+
+
 @dataclass
 class MipBound:
     bound: int               # no plan scores more (HiGHS's dual bound, floored)
@@ -217,9 +221,7 @@ def mip_bound(space: Space, *, time_limit: float, incumbent: np.ndarray | None =
     started = time.monotonic()
     n_cand = space.n_candidates
     rows, cols, vals, upper, offsets, _, _ = _model_rows(space)
-    order = np.lexsort((rows, cols))
-    col_start = np.zeros(n_cand + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cols, minlength=n_cand), out=col_start[1:])
+    matrix = _by_columns(rows, cols, vals, n_cand)
     highs = highspy._core._Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
@@ -232,9 +234,9 @@ def mip_bound(space: Space, *, time_limit: float, incumbent: np.ndarray | None =
     model.col_lower_, model.col_upper_ = np.zeros(n_cand), np.ones(n_cand)
     model.row_lower_, model.row_upper_ = np.full(len(upper), -highspy.kHighsInf), upper
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = col_start.astype(np.int32)
-    model.a_matrix_.index_ = rows[order].astype(np.int32)
-    model.a_matrix_.value_ = vals[order]
+    model.a_matrix_.start_ = matrix.start.astype(np.int32)
+    model.a_matrix_.index_ = matrix.index.astype(np.int32)
+    model.a_matrix_.value_ = matrix.value
     model.integrality_ = [highspy.HighsVarType.kInteger] * n_cand
     highs.passModel(model)
     if incumbent is not None:
