@@ -43,6 +43,9 @@ def main() -> None:
         plan = np.array([space.find_candidate(a) for a in result.assignments], dtype=np.int64)
         proof = mip_bound(space, time_limit=args.bound_seconds, incumbent=plan)
         lp = int(stats[0].lp_value + 1e-6) if stats and stats[0].lp_value is not None else 0  # floored, as the solver
+        if proof.bound is None:
+            print(f"| {instance.name} | {result.objective:,} | {lp:,} | none in {proof.seconds:.0f} s: give it more time |")
+            continue
         pct = lambda a, b: f"{100.0 * (b - a) / b:.2f}"  # noqa: E731
         print(f"| {instance.name} | {result.objective:,} | {lp:,} | {proof.bound:,} | {pct(proof.bound, lp)} | "
               f"{pct(result.objective, lp)} | {pct(result.objective, proof.bound)} | {math.ceil(0.99 * lp):,} | "

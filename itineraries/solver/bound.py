@@ -205,8 +205,8 @@ def _by_columns(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_cols: in
 
 @dataclass
 class MipBound:
-    bound: int               # no plan scores more (HiGHS's dual bound, floored)
-    best_objective: int | None  # the best plan HiGHS knew of (the incumbent passed in, or better)
+    bound: int | None        # no plan scores more (HiGHS's dual bound, floored); None if it had none yet
+    best_objective: int | None  # the plan HiGHS reports at the end (measured: not always the incumbent given)
     optimal: bool            # HiGHS closed the gap
     seconds: float
 
@@ -215,6 +215,7 @@ def mip_bound(space: Space, *, time_limit: float, incumbent: np.ndarray | None =
     """An upper bound tighter than the LP's: the whole model as a MIP in HiGHS, whose cuts and
     branching lower the bound over time. Minutes at province scale, so for benchmarks and
     offline proofs, not for a 60 s solve. `incumbent` (candidates of a plan) lets HiGHS prune.
+    Until HiGHS has solved its root LP (budget-tight-s3: over 90 s) there is no bound.
 
     Unlike `solve_lp`'s bound this one rests on HiGHS's tolerances.
     """
@@ -251,7 +252,8 @@ def mip_bound(space: Space, *, time_limit: float, incumbent: np.ndarray | None =
     found = info.primal_solution_status == 2  # kSolutionStatusFeasible
     best = int(round(info.objective_function_value)) if found else None
     dual = info.mip_dual_bound
-    bound = math.floor(dual + 1e-6 * max(1.0, abs(dual)))
+    # no finite bound yet when the time runs out before HiGHS's root LP is solved
+    bound = math.floor(dual + 1e-6 * max(1.0, abs(dual))) if math.isfinite(dual) else None
     return MipBound(bound=bound, best_objective=best,
                     optimal=highs.getModelStatus() == highspy.HighsModelStatus.kOptimal,
                     seconds=time.monotonic() - started)
