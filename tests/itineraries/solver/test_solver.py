@@ -48,6 +48,10 @@ def test_mip_bound_is_tighter_than_the_lp_and_proves_small_s4(small):
     assert with_incumbent.bound == 36_141
 
 
+def test_mip_bound_out_of_time_before_its_root_has_no_bound(year):
+    assert mip_bound(compile_space(year), time_limit=0.1).bound is None
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_mip_bound_never_cuts_off_the_optimum(seed):
     inst = random_instance(seed)
