@@ -49,12 +49,19 @@ def test_freed_rooms_are_offered_in_order_as_a_hold_and_never_twice(full_house, 
     assert Booking.objects.filter(status="held").count() == 2
 
 
-def test_an_expired_offer_frees_its_hold_and_serves_the_next(full_house, twin, django_capture_on_commit_callbacks):
+def _free_a_room_for_the_first_waiting(full_house, twin, capture_on_commit) -> WaitlistEntry:
+    """The holder gives back a room; the first on the waitlist is offered it."""
     organiser, holder, waiting = full_house
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_on_commit(execute=True):
         bookings.booking_reduce(actor=organiser, booking_id=holder.pk, rooms=[RoomRequest(twin.pk, 6, 12)], now=NOW)
     first = WaitlistEntry.objects.get(pk=waiting[0].pk)
     assert first.status == "offered"
+    return first
+
+
+def test_an_expired_offer_frees_its_hold_and_serves_the_next(full_house, twin, django_capture_on_commit_callbacks):
+    waiting = full_house[2]
+    first = _free_a_room_for_the_first_waiting(full_house, twin, django_capture_on_commit_callbacks)
     later = first.offer_expires_at
     with django_capture_on_commit_callbacks(execute=True):
         assert bookings.holds_release_lapsed(now=later) == [first.offered_booking_id]
@@ -98,11 +105,8 @@ def test_a_batch_waits_once_and_not_while_it_has_a_booking(full_house, users, tw
 def test_leaving_the_waitlist_declines_an_outstanding_offer_and_serves_the_next(full_house, twin, django_capture_on_commit_callbacks):
     from retreat.errors import Conflict
 
-    organiser, holder, waiting = full_house
-    with django_capture_on_commit_callbacks(execute=True):
-        bookings.booking_reduce(actor=organiser, booking_id=holder.pk, rooms=[RoomRequest(twin.pk, 6, 12)], now=NOW)
-    first = WaitlistEntry.objects.get(pk=waiting[0].pk)
-    assert first.status == "offered"
+    organiser, _, waiting = full_house
+    first = _free_a_room_for_the_first_waiting(full_house, twin, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         left = bookings.waitlist_cancel(actor=organiser, entry_id=first.pk, now=NOW)
     assert left.status == "cancelled" and left.offered_booking.status == "cancelled"

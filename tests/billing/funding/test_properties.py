@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -256,42 +257,16 @@ def test_a_failed_programme_rule_pays_nothing_for_those_it_excludes_and_refuses_
 @given(bookings, participant_lists(), programme_lists())
 def test_switches_left_off_change_nothing(booking, participants, programmes):
     """Programmes without the new switches split exactly as they would with the switches absent."""
+    switches_off = {"min_front_line_percent": None, "no_repeat_years": None,
+                    "no_repeat_scope": RepeatScope.PROGRAMME, "family_allowed": True}
     plain = [
-        ProgrammeState(
-            rules=ProgrammeRules(
-                programme_id=state.rules.programme_id,
-                name=state.rules.name,
-                order=state.rules.order,
-                contribution=state.rules.contribution,
-                cap_per_person_day_fen=state.rules.cap_per_person_day_fen,
-                cap_per_person_year_fen=state.rules.cap_per_person_year_fen,
-                eligibility=Eligibility(
-                    union_ids=state.rules.eligibility.union_ids,
-                    base_certification_levels=state.rules.eligibility.base_certification_levels,
-                    base_region_prefixes=state.rules.eligibility.base_region_prefixes,
-                    participant_categories=state.rules.eligibility.participant_categories,
-                    max_stay_days=state.rules.eligibility.max_stay_days,
-                    period_start=state.rules.eligibility.period_start,
-                    period_end=state.rules.eligibility.period_end,
-                ),
-                fully_funded_union_ids=state.rules.fully_funded_union_ids,
-            ),
-            available_balance_fen=state.available_balance_fen,
-            remaining_matching_allowance_fen=state.remaining_matching_allowance_fen,
-            paid_this_year_fen_by_person=state.paid_this_year_fen_by_person,
-            flat_subsidy_received_this_year=state.flat_subsidy_received_this_year,
-        )
+        replace(state, rules=replace(state.rules, eligibility=replace(state.rules.eligibility, **switches_off)),
+                earlier_trip_by_person={})
         for state in programmes
     ]
+    # earlier trips are known, but no rule looks at them
     with_trips_but_no_rule = [
-        ProgrammeState(
-            rules=state.rules,
-            available_balance_fen=state.available_balance_fen,
-            remaining_matching_allowance_fen=state.remaining_matching_allowance_fen,
-            paid_this_year_fen_by_person=state.paid_this_year_fen_by_person,
-            flat_subsidy_received_this_year=state.flat_subsidy_received_this_year,
-            earlier_trip_by_person={key: date(2025, 1, 1) for key in state.paid_this_year_fen_by_person},
-        )
+        replace(state, earlier_trip_by_person={key: date(2025, 1, 1) for key in state.paid_this_year_fen_by_person})
         for state in plain
     ]
     expected = compute_split(booking=booking, participants=participants, programmes=plain)
