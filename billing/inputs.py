@@ -146,7 +146,6 @@ def booking_cost(*, booking: Booking, extras: Sequence[ExtraCharge] = ()) -> Boo
     )
 
 
-
 def room_type_keys(lines: Sequence[BookingLine]) -> dict[int, str]:
     """Room types keyed by name (what explanations print), made unique with the id if two share a name."""
     names = {line.room_type_id: line.room_type.name for line in lines}
@@ -250,10 +249,6 @@ def programme_states(
     return states
 
 
-# A trip counts once it is confirmed (as the groups' batch rule counts them).
-TRIP_STATUSES = (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.COMPLETED)
-
-
 def earlier_trips(
     *, programmes: Sequence[FundProgramme], booking: Booking, person_keys: Sequence[str]
 ) -> dict[int, dict[str, dt.date]]:
@@ -294,7 +289,7 @@ def earlier_trips_before(
 
     def earlier_trip(booking: str) -> Q:
         """A trip (the booking at path ``booking``) within the widest window, before this one."""
-        return Q(**{f"{booking}__status__in": TRIP_STATUSES, f"{booking}__arrival__gt": oldest}) & (
+        return Q(**{f"{booking}__status__in": Booking.DONE_OR_GOING, f"{booking}__arrival__gt": oldest}) & (
             Q(**{f"{booking}__arrival__lt": arrival}) | Q(**{f"{booking}__arrival": arrival, f"{booking}__pk__lt": tie})
         )
 
@@ -356,7 +351,7 @@ def earlier_trips_of_stays(
     def any_earlier_trip(booking: str) -> Q:
         """A trip (the booking at path ``booking``) that is earlier than some stay, within its widest window."""
         return Q(**{
-            f"{booking}__status__in": TRIP_STATUSES,
+            f"{booking}__status__in": Booking.DONE_OR_GOING,
             f"{booking}__arrival__gt": min(oldest.values()),
             f"{booking}__arrival__lt": max(stay.arrival for stay in wanted.values()),
         })

@@ -187,15 +187,12 @@ def settlement_prefill(*, actor: Actor, booking_id: int) -> list[ArrivalRow]:
     ]
 
 
-SETTLEABLE_STATUSES = (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.COMPLETED)
-
-
 def bookings_to_settle(*, actor: Actor, today: dt.date) -> QuerySet[Booking]:
     """An operator's stays that began and still need actuals: no settlement yet, or one sent back."""
     if not actor.is_operator:
         return Booking.objects.none()
     return (
-        Booking.objects.filter(base__operator=actor.organisation, status__in=SETTLEABLE_STATUSES, arrival__lte=today)
+        Booking.objects.filter(base__operator=actor.organisation, status__in=Booking.DONE_OR_GOING, arrival__lte=today)
         .filter(Q(settlement__isnull=True) | Q(settlement__status=Settlement.Status.REJECTED))
         .select_related("union", "base", "settlement")
         .order_by("arrival", "pk")

@@ -327,9 +327,6 @@ class ExtraActual:
     basis: str = SettlementExtra.Basis.PER_BOOKING
 
 
-SETTLEABLE = selectors.SETTLEABLE_STATUSES
-
-
 def settlement_submit(
     *, actor: Actor, booking_id: int, arrivals: Sequence[ArrivalActual] | None, extras: Sequence[ExtraActual], now: dt.datetime
 ) -> Settlement:
@@ -346,7 +343,7 @@ def settlement_submit(
             for row in selectors.settlement_prefill(actor=actor, booking_id=booking_id)
             if row.checked_in
         ]
-    if booking.status not in SETTLEABLE:
+    if booking.status not in Booking.DONE_OR_GOING:
         raise Conflict(
             f"预订 {booking.reference} 状态为「{booking.get_status_display()}」，不能结算 (booking is not settleable)",
             code="not_settleable",
@@ -507,7 +504,7 @@ def settlement_approve(
                 code="settlement_changed",
                 detail={"submitted_at": settlement.submitted_at.isoformat()},
             )
-        if booking.status not in SETTLEABLE:
+        if booking.status not in Booking.DONE_OR_GOING:
             raise Conflict(
                 f"预订 {booking.reference} 状态为「{booking.get_status_display()}」，结算单不能批准 (booking is {booking.status})",
                 code="not_settleable",

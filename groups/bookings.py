@@ -362,6 +362,13 @@ def _refuse_second_active_booking(batch: Batch) -> None:
         )
 
 
+def _hold_detail(legs, hold_expires_at: dt.datetime) -> dict:
+    """What a hold's event records: when it expires and the lines it holds."""
+    return {"hold_expires_at": hold_expires_at.isoformat(),
+            "lines": [{"room_type_id": leg.room_type.pk, "first_night": leg.first_night.isoformat(),
+                       "nights": leg.nights, "rooms": leg.rooms, "people": leg.people} for leg in legs]}
+
+
 def _hold(
     *, batch: Batch, base: Base, legs: list[Leg], people: int, rooms: int, created_by_id: int, now: dt.datetime,
     hold_expires_at: dt.datetime, route_departure: RouteDeparture | None = None, action: str = "hold",
@@ -389,9 +396,7 @@ def _hold(
     # than reading back what was just written.
     booking._prefetched_objects_cache = {"lines": sorted(lines, key=lambda line: (line.first_night, line.room_type_id))}
     _record(booking, action=action, from_status="", actor_user_id=created_by_id, now=now,
-            detail={"hold_expires_at": hold_expires_at.isoformat(),
-                    "lines": [{"room_type_id": leg.room_type.pk, "first_night": leg.first_night.isoformat(),
-                               "nights": leg.nights, "rooms": leg.rooms, "people": leg.people} for leg in legs]})
+            detail=_hold_detail(legs, hold_expires_at))
     if route_departure is not None:
         departure = RouteDeparture.objects.select_for_update().get(pk=route_departure.pk)
         if departure.seats_free < people:
@@ -449,9 +454,7 @@ def _holds_create_many(
     BookingEvent.objects.bulk_create([
         BookingEvent(
             booking=booking, action=action, from_status="", to_status=Status.HELD, actor_id=created_by_id, at=now,
-            detail={"hold_expires_at": hold_expires_at.isoformat(),
-                    "lines": [{"room_type_id": leg.room_type.pk, "first_night": leg.first_night.isoformat(),
-                               "nights": leg.nights, "rooms": leg.rooms, "people": leg.people} for leg in hold.legs]},
+            detail=_hold_detail(hold.legs, hold_expires_at),
         )
         for booking, hold in zip(created, holds)
     ], batch_size=BULK_BATCH)

@@ -191,6 +191,8 @@ class Booking(models.Model):
         LAPSED = "lapsed", _("已过期释放")
 
     ACTIVE = (Status.HELD, Status.CONFIRMED, Status.CHECKED_IN)
+    # confirmed and not cancelled: a trip that counts (repeat rules) and can be settled
+    DONE_OR_GOING = (Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
 
     reference = models.CharField(_("预订编号"), max_length=20, unique=True)
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="bookings")

@@ -45,8 +45,6 @@ def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
 
 # --- batches, participants, bookings, waitlist ------------------------------------------
 
-DONE_OR_GOING = (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.COMPLETED)
-
 
 def visible_bookings_q(actor: Actor) -> Q:
     """Unions see their subtree's bookings; operators the bookings at their bases (any leg of a
@@ -61,7 +59,7 @@ def visible_bookings_q(actor: Actor) -> Q:
 
 def visible_batches_q(actor: Actor) -> Q:
     if actor.is_operator:
-        booked_here = Booking.objects.filter(visible_bookings_q(actor), batch=OuterRef("pk"), status__in=Booking.ACTIVE + DONE_OR_GOING)
+        booked_here = Booking.objects.filter(visible_bookings_q(actor), batch=OuterRef("pk"), status__in=Booking.ACTIVE + Booking.DONE_OR_GOING)
         return Q(Exists(booked_here))
     return union_subtree_q(actor, "union")
 
@@ -138,7 +136,7 @@ def eligibility_failures(*, batch: Batch, arrival: dt.date | None, nights: int) 
     earlier: dict[str, dt.date] = {}
     if rules.no_repeat_years is not None and people:
         trips = (
-            Participant.objects.filter(id_hash__in=[p.id_hash for p in people], batch__bookings__status__in=DONE_OR_GOING)
+            Participant.objects.filter(id_hash__in=[p.id_hash for p in people], batch__bookings__status__in=Booking.DONE_OR_GOING)
             .exclude(batch=batch)
             .values("id_hash")
             .annotate(latest=Max("batch__bookings__arrival"))
@@ -183,8 +181,11 @@ class CancellationQuote:
 
     booking: Booking
     policy: list[tuple[int, Decimal]]  # (days before arrival, fee percent), most days first
-    cancellable: bool
-    fee: "CancellationFee | None"
+    fee: "CancellationFee | None"  # None: the booking can no longer be cancelled
+
+    @property
+    def cancellable(self) -> bool:
+        return self.fee is not None
 
 
 def cancellation_quote(*, actor: Actor, booking_id: int, today: dt.date | None = None) -> CancellationQuote:
@@ -194,9 +195,9 @@ def cancellation_quote(*, actor: Actor, booking_id: int, today: dt.date | None =
     booking = booking_get(actor=actor, booking_id=booking_id)
     policy = policy_rules(booking.base.cancellation_policy)
     if booking.status not in (Booking.Status.HELD, Booking.Status.CONFIRMED):
-        return CancellationQuote(booking=booking, policy=policy, cancellable=False, fee=None)
+        return CancellationQuote(booking=booking, policy=policy, fee=None)
     fee = cancellation_fee(booking=booking, freed=_line_nights(list(booking.lines.all())), today=today or timezone.localdate())
-    return CancellationQuote(booking=booking, policy=policy, cancellable=True, fee=fee)
+    return CancellationQuote(booking=booking, policy=policy, fee=fee)
 
 
 def waitlist_list(*, actor: Actor, status: str | None = None) -> QuerySet[WaitlistEntry]:

@@ -572,8 +572,7 @@ def _one_plan(demo: Demo, rng: random.Random, stays: Stays, plan: Plan) -> Booki
         refused(act, f"{plan.label}: rooming_propose {error}")
     confirm_at = hold_at + dt.timedelta(minutes=rng.randint(6, 25))
     try:
-        booking = bookings.booking_confirm(actor=organiser, booking_id=booking.pk, now=confirm_at)
-        billing.funding_commit_for_booking(booking=booking, actor=organiser, now=confirm_at)
+        booking = bookings.booking_confirm(actor=organiser, booking_id=booking.pk, now=confirm_at)  # commits the funding too
     except ApplicationError as error:
         refused(act, f"{plan.label}: booking_confirm {error}")
         return booking
@@ -649,7 +648,6 @@ def _waitlist(demo: Demo, rng: random.Random, stays: Stays) -> list[Booking]:
     with transaction.atomic():
         rooming_propose(actor=organiser, batch_id=batch.pk)
     booking = bookings.booking_confirm(actor=organiser, booking_id=booking.pk, now=created + dt.timedelta(minutes=12))
-    billing.funding_commit_for_booking(booking=booking, actor=organiser, now=created + dt.timedelta(minutes=12))
     made.append(booking)
     left = room_type.rooms - rooms
     for city, days_ago in (("own", 6), ("440100", 2)):
