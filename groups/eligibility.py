@@ -8,7 +8,9 @@ is concerned. ``groups.selectors.batch_eligibility`` gathers the inputs.
 import datetime as dt
 from dataclasses import dataclass, field
 
-FRONT_LINE = "front_line"
+# the same share arithmetic and year counting as the fund programmes' rules
+from billing.funding.rules import FRONT_LINE, front_line_share_met, years_before
+
 FAMILY = "family"
 
 
@@ -34,13 +36,6 @@ class EligibilityFailure:
     people: list[str] = field(default_factory=list)
 
 
-def years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def check_eligibility(
     *,
     rules: EligibilityRules,
@@ -57,8 +52,7 @@ def check_eligibility(
 
     if rules.min_front_line_percent is not None:
         front_line = sum(1 for person in workers if person.category == FRONT_LINE)
-        # Integer arithmetic: front_line / workers >= percent / 100.
-        if not workers or front_line * 100 < rules.min_front_line_percent * len(workers):
+        if not front_line_share_met(rules.min_front_line_percent, front_line=front_line, workers=len(workers)):
             share = f"{front_line}/{len(workers)}"
             failures.append(
                 EligibilityFailure(

@@ -65,6 +65,7 @@ from billing.funding import (
     to_fen,
 )
 from billing.funding.rules import FRONT_LINE
+from billing.funding.rules import front_line_share_met as shared_front_line_share_met
 from billing.inputs import PlannedStay, earlier_trips_of_stays, programme_rules
 from billing.ledger import committed_by_programme
 from billing.models import FundProgramme
@@ -256,11 +257,9 @@ def request_places(request: PlanningRequest, listed: Sequence[Place]) -> list[Pl
 def front_line_share_met(rules: ProgrammeRules, places: Sequence[Place]) -> bool:
     """The programme's minimum front-line share, counted as ``billing.funding.split`` counts it: over the
     workers (family left out), a place not yet named being a worker who is not front-line."""
-    minimum = rules.eligibility.min_front_line_percent
-    if minimum is None:
-        return True
     workers = [category for _, category in places if category != Participant.Category.FAMILY]
-    return bool(workers) and workers.count(FRONT_LINE) * 100 >= minimum * len(workers)
+    return shared_front_line_share_met(rules.eligibility.min_front_line_percent,
+                                       front_line=workers.count(FRONT_LINE), workers=len(workers))
 
 
 def place_kinds(

@@ -162,6 +162,13 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def front_line_share_met(minimum_percent: int | None, *, front_line: int, workers: int) -> bool:
+    """front_line / workers >= minimum_percent / 100, in integers; with no workers a minimum is not met."""
+    if minimum_percent is None:
+        return True
+    return workers > 0 and front_line * 100 >= minimum_percent * workers
+
+
 def _require_non_negative(**amounts: int | None) -> None:
     for name, amount in amounts.items():
         if amount is not None and amount < 0:

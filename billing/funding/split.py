@@ -46,6 +46,7 @@ from billing.funding.rules import (
     ProgrammeRules,
     ProgrammeState,
     RepeatScope,
+    front_line_share_met,
     years_before,
 )
 
@@ -337,8 +338,7 @@ def _front_line_share_exclusion(rules: ProgrammeRules, ledgers: Sequence[_Ledger
         return None
     workers = [ledger.participant for ledger in ledgers if not ledger.participant.is_family]
     front_line = sum(1 for participant in workers if participant.category == FRONT_LINE)
-    # Integer arithmetic: front_line / workers >= minimum / 100.
-    if workers and front_line * 100 >= minimum * len(workers):
+    if front_line_share_met(minimum, front_line=front_line, workers=len(workers)):
         return None
     return Rule.NOT_APPLICABLE_FRONT_LINE_SHARE, {
         "share": format_percent(front_line, len(workers)),
