@@ -46,7 +46,7 @@ WHOLE_MODEL_MAX_CANDIDATES = 20_000
 # LNS step sizing: freed groups, and work per step (CP-SAT deterministic seconds). Each freed group
 # brings its best few candidates (subproblem.CANDIDATES_PER_GROUP), so a step can free more groups
 # than when each brought all of them (then 60 was best: year-s1, 45 s, 60 groups 98.2 %, 120 97.8 %)
-TARGET, MIN_TARGET = 75, 15
+TARGET, MIN_TARGET = 90, 15
 STEP_DETERMINISTIC_LIMIT = 2.0
 STEP_WALL_LIMIT = 10.0
 # LNS steps run side by side, on disjoint groups, at most this many (and no more than `workers`)

@@ -293,3 +293,17 @@ def test_a_stay_not_yet_booked_can_be_looked_up_too(world, union_tree, users, bo
         programmes=[cover], arrival=dt.date(2026, 12, 1), booking_id=None, batch_id=booking.batch_id, person_keys=keys
     )
     assert list(trips[cover.pk].values()) == [EARLIER]  # the batch's own booking (2026-11-10) is not an earlier trip
+
+
+def test_of_two_trips_on_the_same_day_the_one_booked_first_is_the_earlier(world, union_tree, users, booking):
+    """The same-day tie: by booking id, so exactly one of the two is the repeat; a stay not booked yet ties with none."""
+    cover = world["dongguan_cover"]
+    switch_on(cover, no_repeat_years=3, no_repeat_scope="any")
+    same_day = book(world, union_tree, users, people=1, arrival=booking.arrival)
+    key = same_day.batch.participants.get().id_hash
+    assert same_day.pk > booking.pk
+
+    assert inputs.earlier_trips(programmes=[cover], booking=same_day, person_keys=[key])[cover.pk] == {key: booking.arrival}
+    assert inputs.earlier_trips(programmes=[cover], booking=booking, person_keys=[key])[cover.pk] == {}
+    planned = inputs.PlannedStay(batch_id=same_day.batch_id, arrival=booking.arrival, person_keys=[key])
+    assert inputs.earlier_trips_of_stays(programmes=[cover], stays={"stay": planned})["stay"] == {cover.pk: {}}
