@@ -85,7 +85,7 @@ def _at_most(positions: list[int], coefficients: list[int], limit: int) -> str:
 
 INT64_MIN = -(2 ** 63)
 # open candidates a freed group brings to an LNS step, best by LP reduced cost (its incumbent besides):
-# measured on year-s1 with steps of 75 groups, see README
+# measured on year-s1 with steps of 75-120 groups, see README
 CANDIDATES_PER_GROUP = 12
 
 
