@@ -64,8 +64,7 @@ from billing.funding import (
     compute_split,
     to_fen,
 )
-from billing.funding.rules import FRONT_LINE
-from billing.funding.rules import front_line_share_met as shared_front_line_share_met
+from billing.funding.rules import FRONT_LINE, front_line_share_met
 from billing.inputs import PlannedStay, earlier_trips_of_stays, programme_rules
 from billing.ledger import committed_by_programme
 from billing.models import FundProgramme
@@ -204,7 +203,7 @@ def subsidy_per_person_fen(
 
     ``earlier_trip`` is the member's latest earlier trip the no-repeat rule counts. The
     front-line share is a rule on the whole group: pass ``per_person_rules`` and check
-    it with ``front_line_share_met``.
+    it with ``places_meet_front_line_share``.
     """
     cost = BookingCost(
         union_id=str(union.pk),
@@ -254,12 +253,12 @@ def request_places(request: PlanningRequest, listed: Sequence[Place]) -> list[Pl
     return places
 
 
-def front_line_share_met(rules: ProgrammeRules, places: Sequence[Place]) -> bool:
+def places_meet_front_line_share(rules: ProgrammeRules, places: Sequence[Place]) -> bool:
     """The programme's minimum front-line share, counted as ``billing.funding.split`` counts it: over the
     workers (family left out), a place not yet named being a worker who is not front-line."""
     workers = [category for _, category in places if category != Participant.Category.FAMILY]
-    return shared_front_line_share_met(rules.eligibility.min_front_line_percent,
-                                       front_line=workers.count(FRONT_LINE), workers=len(workers))
+    return front_line_share_met(rules.eligibility.min_front_line_percent,
+                                front_line=workers.count(FRONT_LINE), workers=len(workers))
 
 
 def place_kinds(
@@ -468,7 +467,7 @@ def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
         share_met, kinds, kind_trips = False, Counter(), {}
         if programme is not None:
             places = request_places(request, lists.get(request.batch_id, []))
-            share_met = front_line_share_met(rules[programme.pk], places)
+            share_met = places_meet_front_line_share(rules[programme.pk], places)
             kinds, kind_trips = place_kinds(rules[programme.pk], places, repeaters.get(request.pk, {}))
         options = []
         for _rank, base in ranked:

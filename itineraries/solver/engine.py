@@ -130,6 +130,8 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                 best = rounded
         report()
     start_objective = best.objective
+    # score less what a candidate uses at LP prices: steers the search and the final fill
+    priced = reduced_profit(space, lp) if lp is not None and lp.optimal else None
 
     steps = proved = 0
     optimal = bound is not None and best.objective >= bound
@@ -145,8 +147,8 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
         if not optimal:
             picker = NeighbourhoodPicker(space, fixed_groups, seed)
             ranking = None  # without LP prices a step takes every open candidate of its groups
-            if lp is not None and lp.optimal:
-                ranking = reduced_profit(space, lp) - lp.group_dual[space.opt_group[space.cand_option]]
+            if priced is not None:
+                ranking = priced - lp.group_dual[space.opt_group[space.cand_option]]
                 picker.set_prices(ranking, lp.group_dual)
             target = TARGET
             # with 2+ workers, steps overlap: one starts while the previous still solves (one
@@ -180,7 +182,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                         report(pipeline.held_score)
 
     # anything still open gets a place: the search may have stopped before trying it
-    profit = reduced_profit(space, lp) if lp is not None and lp.optimal else space.opt_score[space.cand_option] * 1.0
+    profit = priced if priced is not None else space.opt_score[space.cand_option] * 1.0
     before_fill = best.objective
     priced_fill(space, profit, best)
     if best.objective > before_fill:
