@@ -10,7 +10,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from billing.funding import (
     BaseDiscount,
@@ -272,70 +272,43 @@ def earlier_trips_before(
     programmes: Sequence[FundProgramme],
     arrival: dt.date,
     booking_id: int | None,
-    batch_id: int | None,
+    batch_id: int,
     person_keys: Sequence[str],
 ) -> dict[int, dict[str, dt.date]]:
     """``earlier_trips`` for a stay that may not be booked yet (``booking_id=None``: nothing booked ties).
 
     ``batch_id`` is the batch travelling, whose own bookings never count as an earlier trip.
+    One stay of ``earlier_trips_of_stays``, so a stay is judged the same alone or in a round.
     """
-    with_rule = [programme for programme in programmes if programme.no_repeat_years]
-    keys = [key for key in person_keys if key]
-    if not with_rule or not keys:
-        return {}
-    tie = booking_id if booking_id is not None else 0
-    oldest = min(eligibility_years_before(arrival, programme.no_repeat_years) for programme in with_rule)
-    result: dict[int, dict[str, dt.date]] = {programme.pk: {} for programme in with_rule}
-
-    def earlier_trip(booking: str) -> Q:
-        """A trip (the booking at path ``booking``) within the widest window, before this one."""
-        return Q(**{f"{booking}__status__in": Booking.DONE_OR_GOING, f"{booking}__arrival__gt": oldest}) & (
-            Q(**{f"{booking}__arrival__lt": arrival}) | Q(**{f"{booking}__arrival": arrival, f"{booking}__pk__lt": tie})
-        )
-
-    own_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.PROGRAMME]
-    if own_scope:
-        funded = (
-            FundingAllocation.objects.filter(earlier_trip("booking"), programme_id__in=own_scope, person_key__in=keys)
-            .exclude(Q(booking_id=booking_id) | Q(booking__batch_id=batch_id))
-            .values("programme_id", "person_key")
-            .annotate(latest=Max("booking__arrival"))
-        )
-        for row in funded:
-            result[row["programme_id"]][row["person_key"]] = row["latest"]
-
-    any_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.ANY]
-    if any_scope:
-        went = (
-            Participant.objects.filter(earlier_trip("batch__bookings"), id_hash__in=keys)
-            .exclude(batch_id=batch_id)
-            .values("id_hash")
-            .annotate(latest=Max("batch__bookings__arrival"))
-        )
-        latest = {row["id_hash"]: row["latest"] for row in went}
-        for programme_id in any_scope:
-            result[programme_id] = dict(latest)
-    return result
+    stay = PlannedStay(batch_id=batch_id, arrival=arrival, person_keys=person_keys, booking_id=booking_id)
+    return earlier_trips_of_stays(programmes=programmes, stays={None: stay})[None]
 
 
 @dataclass(frozen=True, kw_only=True)
 class PlannedStay:
-    """A stay of a batch that is not booked yet: who of its list would go, arriving when."""
+    """A stay of a batch: who would go, arriving when, and its booking if it has one."""
 
     batch_id: int
     arrival: dt.date
     # ID hashes of people on this batch's list.
     person_keys: Sequence[str]
+    # The stay's own booking, never its earlier trip; another booking arriving the same day is
+    # earlier iff its pk is lower. None (not booked yet): nothing on the same day is earlier.
+    booking_id: int | None = None
+
+
+# Up to this many ID hashes, the look-up selects people by them (see earlier_trips_of_stays).
+MAX_KEYS_BY_HASH = 1000
 
 
 def earlier_trips_of_stays(
     *, programmes: Sequence[FundProgramme], stays: Mapping[Hashable, PlannedStay]
 ) -> dict[Hashable, dict[int, dict[str, dt.date]]]:
-    """``earlier_trips_before`` (``booking_id=None``) for many stays at once, in two queries at most.
+    """``earlier_trips`` for many stays at once, booked or not, in two queries at most.
 
-    A planning round asks this for thousands of batches: the people are found through the
-    stays' batches (a subquery), so the statements carry batch ids, not every ID hash; each
-    stay's window, its own batch and "before it" are then applied here as there.
+    A planning round asks this for thousands of batches, so the statements fetch every trip
+    some stay could count (within the widest window, up to the latest arrival) and each stay's
+    window, its own batch and booking and "before it" are applied here.
     """
     with_rule = [programme for programme in programmes if programme.no_repeat_years]
     keys_of = {name: {key for key in stay.person_keys if key} for name, stay in stays.items()}
@@ -346,41 +319,54 @@ def earlier_trips_of_stays(
         name: min(eligibility_years_before(stay.arrival, programme.no_repeat_years) for programme in with_rule)
         for name, stay in wanted.items()
     }
-    listed = Participant.objects.filter(batch_id__in=sorted({stay.batch_id for stay in wanted.values()})).values("id_hash")
+    # Few people (one booking, a small round): selected by their ID hashes, so any key is looked up
+    # whether it is on a batch's list or not. Many: by a subquery on the stays' batches' lists, so the
+    # statement carries batch ids, not every ID hash; a key on none of those lists then finds nothing,
+    # which changes nothing for the callers: they pass people of the stay's own list (and booked_people's
+    # placeholders for names not listed yet, which no other booking's trip has).
+    everyone = set().union(*(keys_of[name] for name in wanted))
+    if len(everyone) <= MAX_KEYS_BY_HASH:
+        people: list[str] | QuerySet = sorted(everyone)
+    else:
+        people = Participant.objects.filter(batch_id__in=sorted({stay.batch_id for stay in wanted.values()})).values("id_hash")
 
     def any_earlier_trip(booking: str) -> Q:
-        """A trip (the booking at path ``booking``) that is earlier than some stay, within its widest window."""
+        """A trip (the booking at path ``booking``) that may be earlier than some stay, within its widest window."""
         return Q(**{
             f"{booking}__status__in": Booking.DONE_OR_GOING,
             f"{booking}__arrival__gt": min(oldest.values()),
-            f"{booking}__arrival__lt": max(stay.arrival for stay in wanted.values()),
+            f"{booking}__arrival__lte": max(stay.arrival for stay in wanted.values()),  # the same day may tie
         })
 
-    # person key -> (programme id or None for any trip, batch id, arrival) of each trip found
-    trips: dict[str, list[tuple[int | None, int, dt.date]]] = defaultdict(list)
+    # person key -> (programme id or None for any trip, batch id, booking id, arrival) of each trip found
+    trips: dict[str, list[tuple[int | None, int, int, dt.date]]] = defaultdict(list)
     own_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.PROGRAMME]
     if own_scope:
         funded = FundingAllocation.objects.filter(
-            any_earlier_trip("booking"), programme_id__in=own_scope, person_key__in=listed
-        ).values_list("person_key", "programme_id", "booking__batch_id", "booking__arrival")
-        for key, programme_id, batch_id, arrival in funded:
-            trips[key].append((programme_id, batch_id, arrival))
+            any_earlier_trip("booking"), programme_id__in=own_scope, person_key__in=people
+        ).values_list("person_key", "programme_id", "booking__batch_id", "booking_id", "booking__arrival")
+        for key, programme_id, batch_id, booking_id, arrival in funded:
+            trips[key].append((programme_id, batch_id, booking_id, arrival))
     any_scope = [programme.pk for programme in with_rule if programme.no_repeat_scope == FundProgramme.RepeatScope.ANY]
     if any_scope:
-        went = Participant.objects.filter(any_earlier_trip("batch__bookings"), id_hash__in=listed).values_list(
-            "id_hash", "batch_id", "batch__bookings__arrival"
+        went = Participant.objects.filter(any_earlier_trip("batch__bookings"), id_hash__in=people).values_list(
+            "id_hash", "batch_id", "batch__bookings__pk", "batch__bookings__arrival"
         )
-        for key, batch_id, arrival in went:
-            trips[key].append((None, batch_id, arrival))
+        for key, batch_id, booking_id, arrival in went:
+            trips[key].append((None, batch_id, booking_id, arrival))
 
     result: dict[Hashable, dict[int, dict[str, dt.date]]] = {name: {} for name in stays}
     for name, stay in wanted.items():
         found: dict[int, dict[str, dt.date]] = {programme.pk: {} for programme in with_rule}
         for key in keys_of[name]:
             latest_any = None
-            for programme_id, batch_id, arrival in trips.get(key, ()):
-                # Another batch's trip, inside this stay's window and before it (nothing booked ties).
-                if batch_id == stay.batch_id or not oldest[name] < arrival < stay.arrival:
+            for programme_id, batch_id, booking_id, arrival in trips.get(key, ()):
+                # Another batch's trip, inside this stay's window and before it: of two on the same
+                # day, the one booked first (so exactly one of them is the repeat).
+                if batch_id == stay.batch_id or booking_id == stay.booking_id or not oldest[name] < arrival:
+                    continue
+                same_day_earlier = arrival == stay.arrival and stay.booking_id is not None and booking_id < stay.booking_id
+                if not (arrival < stay.arrival or same_day_earlier):
                     continue
                 if programme_id is None:
                     if latest_any is None or arrival > latest_any:

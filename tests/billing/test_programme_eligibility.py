@@ -307,3 +307,32 @@ def test_of_two_trips_on_the_same_day_the_one_booked_first_is_the_earlier(world,
     assert inputs.earlier_trips(programmes=[cover], booking=booking, person_keys=[key])[cover.pk] == {}
     planned = inputs.PlannedStay(batch_id=same_day.batch_id, arrival=booking.arrival, person_keys=[key])
     assert inputs.earlier_trips_of_stays(programmes=[cover], stays={"stay": planned})["stay"] == {cover.pk: {}}
+
+
+def test_booked_stays_looked_up_together_tie_on_the_same_day_as_one_by_one(world, union_tree, users, booking):
+    """The batched look-up given each stay's booking: the same-day tie by booking id, for both scopes, in two queries."""
+    cover = world["dongguan_cover"]
+    switch_on(cover, no_repeat_years=3, no_repeat_scope="any")
+    own_scope = make_programme(union=union_tree["dongguan"], user=users["dongguan_fund"], name="东莞二期", budget="1000.00", no_repeat_years=3, is_active=False)
+    same_day = book(world, union_tree, users, people=1, arrival=booking.arrival)
+    key = same_day.batch.participants.get().id_hash
+    for trip in (booking, same_day):
+        FundingAllocation.objects.create(programme=own_scope, booking=trip, person_key=key, year=2026, amount=Decimal("600.00"))
+    programmes = [cover, own_scope]
+    stays = {
+        trip.pk: inputs.PlannedStay(batch_id=trip.batch_id, arrival=trip.arrival, person_keys=[key], booking_id=trip.pk)
+        for trip in (booking, same_day)
+    }
+    # The stay's own booking never counts, even under another batch's stay (else it is a week earlier).
+    stays["moved"] = inputs.PlannedStay(
+        batch_id=booking.batch_id, arrival=booking.arrival + dt.timedelta(days=7), person_keys=[key], booking_id=same_day.pk
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        together = inputs.earlier_trips_of_stays(programmes=programmes, stays=stays)
+
+    assert len(queries) == 2
+    assert together[same_day.pk] == {cover.pk: {key: booking.arrival}, own_scope.pk: {key: booking.arrival}}
+    assert together[booking.pk] == together["moved"] == {cover.pk: {}, own_scope.pk: {}}
+    for trip in (booking, same_day):
+        assert inputs.earlier_trips(programmes=programmes, booking=trip, person_keys=[key]) == together[trip.pk]

@@ -180,7 +180,8 @@ def test_the_estimate_is_what_confirming_the_placed_booking_commits(
     assert request.proposed_subsidy == committed == Decimal(paid_for) / 100
 
 
-def test_the_batched_repeat_look_up_agrees_with_the_billing_one(world, union_tree, users):
+@pytest.mark.parametrize("by_hash", [True, False], ids=["by ID hash", "by the batches' lists"])
+def test_the_batched_repeat_look_up_agrees_with_the_billing_one(world, union_tree, users, monkeypatch, by_hash):
     dongguan = switch_on(world["programme"], no_repeat_years=3)
     any_trip = FundProgramme.objects.create(
         union=union_tree["dongguan"], name="东莞二期", valid_from=dt.date(2030, 1, 1), valid_until=dt.date(2031, 12, 31),
@@ -209,10 +210,14 @@ def test_the_batched_repeat_look_up_agrees_with_the_billing_one(world, union_tre
     }
     programmes = [dongguan, any_trip]
 
-    with CaptureQueriesContext(connection) as queries:
-        batched = inputs.earlier_trips_of_stays(programmes=programmes, stays=stays)
+    with monkeypatch.context() as patch:
+        if not by_hash:  # as a round with more people than MAX_KEYS_BY_HASH would
+            patch.setattr(inputs, "MAX_KEYS_BY_HASH", 0)
+        with CaptureQueriesContext(connection) as queries:
+            batched = inputs.earlier_trips_of_stays(programmes=programmes, stays=stays)
 
     assert len(queries) == 2
+    assert all(("IN (SELECT" in query["sql"]) is not by_hash for query in queries)
     for name, stay in stays.items():
         one_by_one = inputs.earlier_trips_before(
             programmes=programmes, arrival=stay.arrival, booking_id=None, batch_id=stay.batch_id, person_keys=stay.person_keys
