@@ -6,6 +6,7 @@ can only return something at least as good.
 """
 from __future__ import annotations
 
+from concurrent import futures
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,9 +238,10 @@ class StepPipeline:
     and in each of its groups' funds, the room left when it started, capped at what its
     groups could ever take there (their beds and rooms; their dearest options). The
     next step sees the plan less that reservation, so whatever the two choose, together
-    they never overfill anything; each can always keep its own incumbent. Steps start
-    and finish in a fixed order (a step starts once the one two places before it is
-    applied), so the sequence of plans does not depend on thread timing.
+    they never overfill anything; each can always keep its own incumbent, in whatever
+    order they finish. Applied in start order (a step starts once the one two places
+    before it is applied), the sequence of plans does not depend on thread timing;
+    applied as they finish, a long step no longer holds the next one back.
     """
 
     def __init__(self, space: Space, state: PlanState, executor, depth: int, ranking: np.ndarray | None = None):
@@ -308,9 +310,13 @@ class StepPipeline:
                                       deterministic_limit=deterministic_limit, workers=1, seed=seed)
         self.in_flight.append((prepared, reservation, future))
 
-    def finish_oldest(self) -> SubproblemOutcome:
-        """Wait for the oldest step in flight and apply its answer to the plan."""
-        prepared, (cells, beds, rooms, funds, money), future = self.in_flight.pop(0)
+    def finish_one(self, in_start_order: bool = True) -> SubproblemOutcome:
+        """Wait for a step in flight, the oldest or else the first to finish, and apply its answer to the plan."""
+        index = 0
+        if not in_start_order:
+            futures.wait([future for _, _, future in self.in_flight], return_when=futures.FIRST_COMPLETED)
+            index = next(i for i, (_, _, future) in enumerate(self.in_flight) if future.done())
+        prepared, (cells, beds, rooms, funds, money), future = self.in_flight.pop(index)
         answer = future.result()
         self.reserved_beds[cells] -= beds
         self.reserved_rooms[cells] -= rooms

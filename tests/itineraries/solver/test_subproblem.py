@@ -1,8 +1,14 @@
+import threading
+from concurrent.futures import Future
+
 import numpy as np
 
+from itineraries.solver.checker import check_plan
+from itineraries.solver.fcfs import first_come_first_served
 from itineraries.solver.instance import load_instance
 from itineraries.solver.space import compile_space
-from itineraries.solver.subproblem import best_per_group
+from itineraries.solver.state import PlanState
+from itineraries.solver.subproblem import StepPipeline, best_per_group
 
 SMALL = "/work/shared/instances/small-s4.json"
 
@@ -31,3 +37,41 @@ def test_no_open_candidates_give_none():
     space = compile_space(load_instance(SMALL))
     empty = np.zeros(0, dtype=np.int64)
     assert len(best_per_group(space, empty, np.zeros(space.n_candidates), 3, set())) == 0
+
+
+class FirstStepHeldBack:
+    """An executor that solves each step at once but gives the first one's answer only after a while."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        self.first_done = None
+
+    def submit(self, fn, *args, **kwargs):
+        future, answer = Future(), fn(*args, **kwargs)
+        if self.first_done is None:
+            self.first_done = threading.Timer(self.delay, future.set_result, (answer,))
+            self.first_done.start()
+        else:
+            future.set_result(answer)
+        return future
+
+
+def test_overlapping_steps_applied_as_they_finish_keep_the_plan_valid():
+    instance = load_instance(SMALL)
+    space = compile_space(instance)
+    plan = first_come_first_served(space, PlanState(space))
+    start_objective = plan.objective
+    executor = FirstStepHeldBack(delay=0.5)
+    pipeline = StepPipeline(space, plan, executor, depth=2)
+    first, second = np.arange(0, 15), np.arange(15, 30)
+    for groups in (first, second):
+        pipeline.start(groups, time_limit=10, deterministic_limit=None, seed=0)
+
+    pipeline.finish_one(in_start_order=False)  # the second step: the first is still solving
+
+    assert len(pipeline.in_flight) == 1
+    assert pipeline.busy[first].all() and not pipeline.busy[second].any()
+    pipeline.finish_one(in_start_order=False)
+    assert not pipeline.in_flight and not pipeline.busy.any()
+    assert check_plan(instance, [space.assignment(c) for c in plan.placed_candidates()]) == []
+    assert plan.objective >= start_objective
