@@ -22,11 +22,14 @@ def post(client, url, body=None, key=None):
 
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
-    """Holds made "now" by the API use the real clock; keep arrivals in its future."""
+    """Holds made "now" by the API use the real clock; keep arrivals in its future.
+
+    The date is set on the local (Shanghai) clock: set on UTC's, after 16:00 UTC it is the 11th there.
+    """
     import django.utils.timezone as tz
 
     real_now = tz.now
-    monkeypatch.setattr("groups.bookings.timezone.now", lambda: real_now().replace(year=2027, month=1, day=10))
+    monkeypatch.setattr("groups.bookings.timezone.now", lambda: tz.localtime(real_now()).replace(year=2027, month=1, day=10))
 
 
 def hold_body(batch, twin, rooms=2, people=4):

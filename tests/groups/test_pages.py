@@ -17,7 +17,7 @@ def clock(monkeypatch):
     import django.utils.timezone as tz
 
     real_now = tz.now
-    monkeypatch.setattr("groups.bookings.timezone.now", lambda: real_now().replace(year=2027, month=1, day=10))
+    monkeypatch.setattr("groups.bookings.timezone.now", lambda: tz.localtime(real_now()).replace(year=2027, month=1, day=10))
 
 
 def test_organiser_creates_imports_holds_confirms_and_the_operator_sees_it(users, twin, client_for):
