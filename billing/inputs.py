@@ -262,26 +262,8 @@ def earlier_trips(
     booking of another batch. Two queries at most, whatever the number of programmes;
     the pure rules check the window.
     """
-    return earlier_trips_before(
-        programmes=programmes, arrival=booking.arrival, booking_id=booking.pk, batch_id=booking.batch_id, person_keys=person_keys
-    )
-
-
-def earlier_trips_before(
-    *,
-    programmes: Sequence[FundProgramme],
-    arrival: dt.date,
-    booking_id: int | None,
-    batch_id: int,
-    person_keys: Sequence[str],
-) -> dict[int, dict[str, dt.date]]:
-    """``earlier_trips`` for a stay that may not be booked yet (``booking_id=None``: nothing booked ties).
-
-    ``batch_id`` is the batch travelling, whose own bookings never count as an earlier trip.
-    One stay of ``earlier_trips_of_stays``, so a stay is judged the same alone or in a round.
-    """
-    stay = PlannedStay(batch_id=batch_id, arrival=arrival, person_keys=person_keys, booking_id=booking_id)
-    return earlier_trips_of_stays(programmes=programmes, stays={None: stay})[None]
+    stay = PlannedStay(batch_id=booking.batch_id, arrival=booking.arrival, person_keys=person_keys, booking_id=booking.pk)
+    return earlier_trips_of_stays(programmes=programmes, stays={booking.pk: stay})[booking.pk]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -304,7 +286,7 @@ MAX_KEYS_BY_HASH = 1000
 def earlier_trips_of_stays(
     *, programmes: Sequence[FundProgramme], stays: Mapping[Hashable, PlannedStay]
 ) -> dict[Hashable, dict[int, dict[str, dt.date]]]:
-    """``earlier_trips`` for many stays at once, booked or not, in two queries at most.
+    """``earlier_trips`` for many stays at once, booked or not, in two queries at most; one booking is one stay.
 
     A planning round asks this for thousands of batches, so the statements fetch every trip
     some stay could count (within the widest window, up to the latest arrival) and each stay's

@@ -310,7 +310,7 @@ class StepPipeline:
                                       deterministic_limit=deterministic_limit, workers=1, seed=seed)
         self.in_flight.append((prepared, reservation, future))
 
-    def finish_one(self, in_start_order: bool = True) -> SubproblemOutcome:
+    def finish_one(self, *, in_start_order: bool) -> SubproblemOutcome:
         """Wait for a step in flight, the oldest or else the first to finish, and apply its answer to the plan."""
         index = 0
         if not in_start_order:

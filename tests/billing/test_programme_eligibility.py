@@ -289,9 +289,8 @@ def test_a_stay_not_yet_booked_can_be_looked_up_too(world, union_tree, users, bo
     switch_on(cover, no_repeat_years=3, no_repeat_scope="any")
     book(world, union_tree, users, people=1, arrival=EARLIER)
     keys = list(booking.batch.participants.values_list("id_hash", flat=True))
-    trips = inputs.earlier_trips_before(
-        programmes=[cover], arrival=dt.date(2026, 12, 1), booking_id=None, batch_id=booking.batch_id, person_keys=keys
-    )
+    stay = inputs.PlannedStay(batch_id=booking.batch_id, arrival=dt.date(2026, 12, 1), person_keys=keys)
+    trips = inputs.earlier_trips_of_stays(programmes=[cover], stays={"stay": stay})["stay"]
     assert list(trips[cover.pk].values()) == [EARLIER]  # the batch's own booking (2026-11-10) is not an earlier trip
 
 

@@ -219,9 +219,7 @@ def test_the_batched_repeat_look_up_agrees_with_the_billing_one(world, union_tre
     assert len(queries) == 2
     assert all(("IN (SELECT" in query["sql"]) is not by_hash for query in queries)
     for name, stay in stays.items():
-        one_by_one = inputs.earlier_trips_before(
-            programmes=programmes, arrival=stay.arrival, booking_id=None, batch_id=stay.batch_id, person_keys=stay.person_keys
-        )
+        one_by_one = inputs.earlier_trips_of_stays(programmes=programmes, stays={name: stay})[name]
         assert batched[name] == one_by_one, name
     assert batched["first"][dongguan.pk] == {people[0][0]: dt.date(2031, 2, 10), people[0][1]: dt.date(2031, 2, 10)}
     # As the billing look-up does, a trip inside the widest window is returned; the split checks each programme's.
