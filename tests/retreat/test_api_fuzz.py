@@ -11,6 +11,7 @@ import zlib
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -48,7 +49,7 @@ def world(keep_the_test_connection, users, union_tree):
 
     base = BaseFactory(operator=union_tree["operator"], name="河源温泉疗休养基地")
     room_type = RoomTypeFactory(base=base, rooms=10)
-    open_nights(room_type, dt.date.today() + dt.timedelta(days=30), 10)
+    open_nights(room_type, timezone.localdate() + dt.timedelta(days=30), 10)
     booking = confirmed_booking(union=union_tree["factory"], base=base, room_type=room_type)
     booking.batch.participants.all().delete()  # the factory's ID numbers are not real ciphertexts
     participants = [add_participant(booking.batch, sequence=n) for n in range(1, 5)]
@@ -67,11 +68,12 @@ def stable_hash(value) -> int:
 
 
 def mapped(path_parameters: dict, ids: dict) -> dict:
-    """Two in three generated values become ids of real objects; the rest stay as generated."""
+    """Two in three generated values of the right type become ids of real objects; the rest
+    (wrong types included: those must be refused) stay as generated."""
     result = {}
     for name, value in path_parameters.items():
         known = ids.get(name)
-        if known and (not isinstance(value, int) or value % 3):
+        if known and type(value) is type(known[0]) and stable_hash(value) % 3:
             value = known[stable_hash(value) % len(known)]
         result[name] = value
     return result
