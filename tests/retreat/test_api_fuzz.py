@@ -43,9 +43,11 @@ def world(keep_the_test_connection, users, union_tree):
     """One of everything the paths name, by path parameter, and a bearer token per role."""
     from groups.access import actor_of
     from groups.services import api_token_create
+    from itineraries import planning
+    from tests.billing.conftest import make_programme
     from tests.factories import BaseFactory, RoomTypeFactory, open_nights
     from tests.groups.conftest import add_participant
-    from tests.groups.factories_booking import confirmed_booking
+    from tests.groups.factories_booking import confirmed_booking, published_route
 
     base = BaseFactory(operator=union_tree["operator"], name="河源温泉疗休养基地")
     room_type = RoomTypeFactory(base=base, rooms=10)
@@ -53,13 +55,23 @@ def world(keep_the_test_connection, users, union_tree):
     booking = confirmed_booking(union=union_tree["factory"], base=base, room_type=room_type)
     booking.batch.participants.all().delete()  # the factory's ID numbers are not real ciphertexts
     participants = [add_participant(booking.batch, sequence=n) for n in range(1, 5)]
+    first_night = timezone.localdate() + dt.timedelta(days=30)
+    departure = published_route(operator=union_tree["operator"], night_bases=[(base, room_type)], departure=first_night)
+    programme = make_programme(union=union_tree["dongguan"], user=users["dongguan_fund"], name="东莞市职工疗休养专项经费",
+                               budget="50000.00", valid_from=first_night, valid_until=first_night + dt.timedelta(days=90))
+    planning_round = planning.round_create(
+        actor=actor_of(users["province_admin"]), name="统筹轮次", first_night=first_night,
+        last_night=first_night + dt.timedelta(days=9), union_ids=[union_tree["dongguan"].pk], base_ids=[base.pk],
+        programme_ids=[programme.pk], settings=planning.RoundSettings(time_limit_seconds=5, workers=1),
+    )
+    tokens = {role: api_token_create(actor=actor_of(users[role]), name="fuzz") for role in ROLES}
     ids = {
         "base_id": [base.pk], "room_type_id": [room_type.pk], "booking_id": [booking.pk], "batch_id": [booking.batch_id],
         "union_id": [union_tree["factory"].pk, union_tree["dongguan"].pk], "participant_id": [p.pk for p in participants],
-        "reference": [booking.reference],
+        "reference": [booking.reference], "route_id": [departure.route_id], "departure_id": [departure.pk],
+        "programme_id": [programme.pk], "round_id": [planning_round.pk], "token_id": [token.pk for token, _ in tokens.values()],
     }
-    tokens = {role: api_token_create(actor=actor_of(users[role]), name="fuzz")[1] for role in ROLES}
-    return ids, tokens
+    return ids, {role: secret for role, (_, secret) in tokens.items()}
 
 
 def stable_hash(value) -> int:
