@@ -170,42 +170,110 @@ def _nightly_capacity(raw: Any, base_id: str) -> dict[date, tuple[int | None, in
     return out
 
 
+def _field(raw: Any, key: str, what: str) -> Any:
+    if not isinstance(raw, dict):
+        raise FormatError(f"{what}: expected an object, got {raw!r}")
+    if key not in raw:
+        raise FormatError(f"{what}: '{key}' is missing")
+    return raw[key]
+
+
+def _list(value: Any, what: str) -> list:
+    if not isinstance(value, list):
+        raise FormatError(f"{what}: expected a list, got {value!r}")
+    return value
+
+
+def _at_least(value: int, least: int, what: str) -> int:
+    if value < least:
+        raise FormatError(f"{what}: must be at least {least}, got {value}")
+    return value
+
+
+def _amount(text: Any, what: str) -> int:
+    """A money amount that may not be negative, in fen."""
+    try:
+        fen = parse_money(text)
+    except FormatError as error:
+        raise FormatError(f"{what}: {error}") from None
+    if fen < 0:
+        raise FormatError(f"{what}: must not be negative, got {text}")
+    return fen
+
+
+def _unique_id(raw: Any, what: str, seen: set[str]) -> str:
+    ident = _field(raw, "id", what)
+    if not isinstance(ident, str) or not ident:
+        raise FormatError(f"{what}: id must be a non-empty string, got {ident!r}")
+    if ident in seen:
+        raise FormatError(f"{what}: id {ident!r} appears twice")
+    seen.add(ident)
+    return ident
+
+
 def instance_from_dict(data: dict[str, Any]) -> Instance:
-    if data.get("format") != INSTANCE_FORMAT:
-        raise FormatError(f"format must be {INSTANCE_FORMAT!r}, got {data.get('format')!r}")
-    bases = []
-    for raw in data["bases"]:
+    """The instance, or a FormatError that says what is wrong and where (the first problem found)."""
+    if not isinstance(data, dict) or data.get("format") != INSTANCE_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else data
+        raise FormatError(f"format must be {INSTANCE_FORMAT!r}, got {found!r}")
+    horizon = _field(data, "horizon", "instance")
+    first_night = _date(_field(horizon, "first_night", "horizon"), "horizon first_night")
+    last_night = _date(_field(horizon, "last_night", "horizon"), "horizon last_night")
+    if last_night < first_night:
+        raise FormatError(f"horizon: last_night {last_night} is before first_night {first_night}")
+
+    bases, base_ids = [], set()
+    for index, raw in enumerate(_list(_field(data, "bases", "instance"), "bases")):
+        bid = _unique_id(raw, f"bases[{index}]", base_ids)
+        what = f"base {bid}"
         capacity = raw.get("capacity", {})
+        if not isinstance(capacity, dict):
+            raise FormatError(f"{what} capacity: expected an object, got {capacity!r}")
+        beds = None if "beds" not in capacity else _at_least(_int(capacity["beds"], f"{what} beds"), 0, f"{what} beds")
+        rooms = None if "rooms" not in capacity else _at_least(_int(capacity["rooms"], f"{what} rooms"), 0, f"{what} rooms")
         bases.append(Base(
-            id=raw["id"], name=raw.get("name", ""), region=raw.get("region", ""),
-            beds=None if "beds" not in capacity else _int(capacity["beds"], f"base {raw['id']} beds"),
-            rooms=None if "rooms" not in capacity else _int(capacity["rooms"], f"base {raw['id']} rooms"),
-            closed_nights=frozenset(_date(d, f"base {raw['id']} closed night") for d in raw.get("closed_nights", [])),
+            id=bid, name=raw.get("name", ""), region=raw.get("region", ""), beds=beds, rooms=rooms,
+            closed_nights=frozenset(_date(d, f"{what} closed night")
+                                    for d in _list(raw.get("closed_nights", []), f"{what} closed_nights")),
             nightly_price_per_person_fen=parse_money(raw.get("nightly_price_per_person", "0.00")),
-            nightly_capacity=_nightly_capacity(raw.get("nightly_capacity"), raw["id"]),
+            nightly_capacity=_nightly_capacity(raw.get("nightly_capacity"), bid),
         ))
-    funds = [Fund(id=raw["id"], name=raw.get("name", ""), budget_fen=parse_money(raw["budget"]))
-             for raw in data["funds"]]
-    groups = []
-    for raw in data["groups"]:
-        gid = raw["id"]
-        options = tuple(Option(base=o["base"], score=_int(o["score"], f"group {gid} score"),
-                               subsidy_fen=parse_money(o["subsidy"])) for o in raw["options"])
+
+    funds, fund_ids = [], set()
+    for index, raw in enumerate(_list(_field(data, "funds", "instance"), "funds")):
+        fid = _unique_id(raw, f"funds[{index}]", fund_ids)
+        funds.append(Fund(id=fid, name=raw.get("name", ""),
+                          budget_fen=_amount(_field(raw, "budget", f"fund {fid}"), f"fund {fid} budget")))
+
+    groups, group_ids = [], set()
+    for index, raw in enumerate(_list(_field(data, "groups", "instance"), "groups")):
+        gid = _unique_id(raw, f"groups[{index}]", group_ids)
+        what = f"group {gid}"
+        fund = _field(raw, "fund", what)
+        if fund not in fund_ids:
+            raise FormatError(f"{what}: fund {fund!r} is not among the funds")
+        options = []
+        for number, option in enumerate(_list(_field(raw, "options", what), f"{what} options"), start=1):
+            where = f"{what} option {number}"
+            base = _field(option, "base", where)
+            if base not in base_ids:
+                raise FormatError(f"{where}: base {base!r} is not among the bases")
+            score = _at_least(_int(_field(option, "score", where), f"{where} score"), 0, f"{where} score")
+            options.append(Option(base=base, score=score,
+                                  subsidy_fen=_amount(_field(option, "subsidy", where), f"{where} subsidy")))
+        earliest = _date(_field(raw, "earliest_arrival", what), f"{what} earliest_arrival")
+        latest = _date(_field(raw, "latest_arrival", what), f"{what} latest_arrival")
+        if latest < earliest:
+            raise FormatError(f"{what}: latest_arrival {latest} is before earliest_arrival {earliest}")
         groups.append(Group(
             id=gid, union=raw.get("union", ""), region=raw.get("region", ""),
-            size=_int(raw["size"], f"group {gid} size"), rooms=_int(raw.get("rooms", 0), f"group {gid} rooms"),
-            nights=_int(raw["nights"], f"group {gid} nights"),
-            earliest_arrival=_date(raw["earliest_arrival"], f"group {gid} earliest_arrival"),
-            latest_arrival=_date(raw["latest_arrival"], f"group {gid} latest_arrival"),
-            fund=raw["fund"], options=options,
+            size=_at_least(_int(_field(raw, "size", what), f"{what} size"), 1, f"{what} size"),
+            rooms=_at_least(_int(raw.get("rooms", 0), f"{what} rooms"), 0, f"{what} rooms"),
+            nights=_at_least(_int(_field(raw, "nights", what), f"{what} nights"), 1, f"{what} nights"),
+            earliest_arrival=earliest, latest_arrival=latest, fund=fund, options=tuple(options),
         ))
-    horizon = data["horizon"]
-    return Instance(
-        name=data.get("name", ""),
-        first_night=_date(horizon["first_night"], "horizon first_night"),
-        last_night=_date(horizon["last_night"], "horizon last_night"),
-        bases=tuple(bases), funds=tuple(funds), groups=tuple(groups),
-    )
+    return Instance(name=data.get("name", ""), first_night=first_night, last_night=last_night,
+                    bases=tuple(bases), funds=tuple(funds), groups=tuple(groups))
 
 
 def instance_to_dict(instance: Instance) -> dict[str, Any]:

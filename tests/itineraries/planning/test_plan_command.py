@@ -1,6 +1,7 @@
 """`manage.py plan export ROUND_ID` and `manage.py plan solve FILE`."""
 
 import io
+import re
 import json
 
 import pytest
@@ -40,3 +41,52 @@ def test_bad_arguments_are_errors_not_tracebacks(db, tmp_path):
     broken.write_text('{"format": "something-else"}', encoding="utf-8")
     with pytest.raises(CommandError, match="cannot read"):
         call_command("plan", "solve", str(broken))
+
+
+SMALL = "/work/shared/instances/small-s4.json"
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--time-limit", "-5"], "--time-limit: must be above 0, got -5"),
+    (["--time-limit", "abc"], "--time-limit: not a number: 'abc'"),
+    (["--workers", "0"], "--workers: must be above 0, got 0"),
+])
+def test_solve_refuses_limits_that_are_not_positive(arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("plan", "solve", SMALL, *arguments)
+
+
+def test_solve_refuses_an_output_path_it_cannot_write_before_solving(tmp_path, monkeypatch):
+    from itineraries import planning
+
+    monkeypatch.setattr(planning, "solve_problem", lambda *args, **kwargs: pytest.fail("solved before checking --out"))
+    with pytest.raises(CommandError, match="cannot write .*no-such-folder"):
+        call_command("plan", "solve", SMALL, "--out", str(tmp_path / "no-such-folder" / "result.json"))
+
+
+@pytest.mark.parametrize("fixed, message", [
+    ([{"group": "G00001", "base": "NOPE", "arrival": "2025-06-05"}],
+     "fixed assignments are infeasible: group G00001 placed at NOPE, which is not one of its options"),
+    ([{"group": "G00001"}], "fixed[1]: expected an object with group, base and arrival"),
+    ([{"group": "G00001", "base": "B001", "arrival": "June"}], "fixed[1]: arrival is not an ISO date: 'June'"),
+    (5, "fixed: expected a list, got 5"),
+])
+def test_solve_refuses_fixed_assignments_it_cannot_keep_or_read(tmp_path, fixed, message):
+    with open(SMALL, encoding="utf-8") as handle:
+        data = json.load(handle)
+    data["fixed"] = fixed
+    path = tmp_path / "round.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("plan", "solve", str(path), "--time-limit", "1")
+
+
+def test_solve_names_what_is_wrong_in_the_file_and_where(tmp_path):
+    with open(SMALL, encoding="utf-8") as handle:
+        data = json.load(handle)
+    data["groups"][0]["nights"] = 0
+    path = tmp_path / "round.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CommandError, match=re.escape("group G00001 nights: must be at least 1, got 0")):
+        call_command("plan", "solve", str(path))
+
