@@ -151,25 +151,6 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
-def _nightly_capacity(raw: Any, base_id: str) -> dict[date, tuple[int | None, int | None]] | None:
-    """The `nightly_capacity` extension of a base: {"YYYY-MM-DD": {"beds": n, "rooms": m}}."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise FormatError(f"base {base_id} nightly_capacity: expected an object, got {raw!r}")
-    out = {}
-    for night, figures in raw.items():
-        what = f"base {base_id} nightly_capacity {night}"
-        if not isinstance(figures, dict):
-            raise FormatError(f"{what}: expected an object, got {figures!r}")
-        beds = None if "beds" not in figures else _int(figures["beds"], f"{what} beds")
-        rooms = None if "rooms" not in figures else _int(figures["rooms"], f"{what} rooms")
-        if (beds is not None and beds < 0) or (rooms is not None and rooms < 0):
-            raise FormatError(f"{what}: capacity must not be negative")
-        out[_date(night, what)] = (beds, rooms)
-    return out
-
-
 def _field(raw: Any, key: str, what: str) -> Any:
     if not isinstance(raw, dict):
         raise FormatError(f"{what}: expected an object, got {raw!r}")
@@ -184,8 +165,9 @@ def _list(value: Any, what: str) -> list:
     return value
 
 
-def _at_least(value: int, least: int, what: str) -> int:
-    if value < least:
+def _count(value: Any, what: str, least: int = 0) -> int:
+    """An integer of at least `least`."""
+    if _int(value, what) < least:
         raise FormatError(f"{what}: must be at least {least}, got {value}")
     return value
 
@@ -211,6 +193,23 @@ def _unique_id(raw: Any, what: str, seen: set[str]) -> str:
     return ident
 
 
+def _nightly_capacity(raw: Any, base_id: str) -> dict[date, tuple[int | None, int | None]] | None:
+    """The `nightly_capacity` extension of a base: {"YYYY-MM-DD": {"beds": n, "rooms": m}}."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise FormatError(f"base {base_id} nightly_capacity: expected an object, got {raw!r}")
+    out = {}
+    for night, figures in raw.items():
+        what = f"base {base_id} nightly_capacity {night}"
+        if not isinstance(figures, dict):
+            raise FormatError(f"{what}: expected an object, got {figures!r}")
+        beds = None if "beds" not in figures else _count(figures["beds"], f"{what} beds")
+        rooms = None if "rooms" not in figures else _count(figures["rooms"], f"{what} rooms")
+        out[_date(night, what)] = (beds, rooms)
+    return out
+
+
 def instance_from_dict(data: dict[str, Any]) -> Instance:
     """The instance, or a FormatError that says what is wrong and where (the first problem found)."""
     if not isinstance(data, dict) or data.get("format") != INSTANCE_FORMAT:
@@ -229,13 +228,14 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
         capacity = raw.get("capacity", {})
         if not isinstance(capacity, dict):
             raise FormatError(f"{what} capacity: expected an object, got {capacity!r}")
-        beds = None if "beds" not in capacity else _at_least(_int(capacity["beds"], f"{what} beds"), 0, f"{what} beds")
-        rooms = None if "rooms" not in capacity else _at_least(_int(capacity["rooms"], f"{what} rooms"), 0, f"{what} rooms")
+        beds = None if "beds" not in capacity else _count(capacity["beds"], f"{what} beds")
+        rooms = None if "rooms" not in capacity else _count(capacity["rooms"], f"{what} rooms")
         bases.append(Base(
             id=bid, name=raw.get("name", ""), region=raw.get("region", ""), beds=beds, rooms=rooms,
             closed_nights=frozenset(_date(d, f"{what} closed night")
                                     for d in _list(raw.get("closed_nights", []), f"{what} closed_nights")),
-            nightly_price_per_person_fen=parse_money(raw.get("nightly_price_per_person", "0.00")),
+            nightly_price_per_person_fen=_amount(raw.get("nightly_price_per_person", "0.00"),
+                                                 f"{what} nightly_price_per_person"),
             nightly_capacity=_nightly_capacity(raw.get("nightly_capacity"), bid),
         ))
 
@@ -258,7 +258,7 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
             base = _field(option, "base", where)
             if base not in base_ids:
                 raise FormatError(f"{where}: base {base!r} is not among the bases")
-            score = _at_least(_int(_field(option, "score", where), f"{where} score"), 0, f"{where} score")
+            score = _count(_field(option, "score", where), f"{where} score")
             options.append(Option(base=base, score=score,
                                   subsidy_fen=_amount(_field(option, "subsidy", where), f"{where} subsidy")))
         earliest = _date(_field(raw, "earliest_arrival", what), f"{what} earliest_arrival")
@@ -267,9 +267,9 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
             raise FormatError(f"{what}: latest_arrival {latest} is before earliest_arrival {earliest}")
         groups.append(Group(
             id=gid, union=raw.get("union", ""), region=raw.get("region", ""),
-            size=_at_least(_int(_field(raw, "size", what), f"{what} size"), 1, f"{what} size"),
-            rooms=_at_least(_int(raw.get("rooms", 0), f"{what} rooms"), 0, f"{what} rooms"),
-            nights=_at_least(_int(_field(raw, "nights", what), f"{what} nights"), 1, f"{what} nights"),
+            size=_count(_field(raw, "size", what), f"{what} size", least=1),
+            rooms=_count(raw.get("rooms", 0), f"{what} rooms"),
+            nights=_count(_field(raw, "nights", what), f"{what} nights", least=1),
             earliest_arrival=earliest, latest_arrival=latest, fund=fund, options=tuple(options),
         ))
     return Instance(name=data.get("name", ""), first_night=first_night, last_night=last_night,
