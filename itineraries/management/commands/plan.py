@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError
 
 from itineraries import planning, planning_problem
 from itineraries.models import PlanningRound

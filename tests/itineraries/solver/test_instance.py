@@ -62,6 +62,9 @@ def test_wrong_format_is_rejected():
         instance_from_dict({"format": "retreat-plan/2"})
 
 
+DELETE = object()  # as `value` of _set: remove the item
+
+
 def _set(path, value):
     """A change to the small instance: set (or, with `value` DELETE, remove) the item at `path`."""
     def change(raw):
@@ -73,9 +76,6 @@ def _set(path, value):
         else:
             raw[last] = value
     return change
-
-
-DELETE = object()
 
 
 @pytest.mark.parametrize("change, message", [
