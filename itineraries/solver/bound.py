@@ -3,7 +3,8 @@
 Its optimum bounds every plan from above, and its solution and duals steer the
 search: most LP columns come out integral, and the duals price capacity and money.
 Capacity rows that no combination of candidates could overfill are left out; they
-cannot bind, and dropping them shrinks the LP several-fold.
+cannot bind, and dropping them shrinks the LP several-fold. Of the others, only those
+an LP solution overfills ever enter the model.
 """
 from __future__ import annotations
 
@@ -35,9 +36,14 @@ class LPSolution:
 
 # columns added per group and pricing round; measured on year-s1 (see README)
 COLUMNS_PER_GROUP = 3
-# simplex for the re-solves after columns enter: 1 (dual) measured faster than 4 (primal, which
-# the still primal-feasible basis suggests): CPU s s1 6.0 -> 4.6, s2 10.2 -> 5.5, s3 1.35 -> 1.74
-RESOLVE_STRATEGY = 1
+# How to re-solve after columns enter (with the row generation in solve_lp, LP s on year-s1,
+# autumn-crunch-s2, year-s11 and its 2x: 7.8 / 12.3 / 7.1 / 19.8 -> 3.3 / 6.4 / 2.4 / 5.0).
+# Many new columns (round 2: 9,000 into 11,700) make a poor warm start: dual simplex from
+# scratch beats it six-fold on the 2x instance.
+# A few (the last rounds: tens) leave the basis nearly optimal: primal simplex takes a few
+# hundred iterations where dual simplex, flipping the new columns to their bounds, takes thousands.
+FRESH_START_SHARE = 0.3
+PRIMAL_SHARE = 0.03
 
 
 @dataclass
@@ -110,32 +116,49 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
     lp = highspy.HighsLp()
     lp.sense_ = highspy.ObjSense.kMaximize
     highs.passModel(lp)
-    # rows enter with the first column that touches them: an untouched row has price 0 anyway
+    # rows enter with the first column that touches them (an untouched row has price 0 anyway),
+    # and a capacity row only once an LP solution overfills it: most never bind (year-s1: 1,845
+    # of 66,792 tight at the optimum), and a basis of ~9,000 rows instead of ~46,000 solves faster
     model_row = np.full(n_rows, -1, dtype=np.int64)
+    model_col = np.full(n_cand, -1, dtype=np.int64)
+    always = np.zeros(n_rows, dtype=bool)
+    always[:offsets[2]] = True  # group and fund rows
 
     # column generation: the LP support is a few percent of the candidates, so start from
     # some, and add the ones the current prices say are worth it until none is
-    in_model = np.zeros(n_cand, dtype=bool)
-    model_columns: list[np.ndarray] = []
     first = _spread_columns(space)
     if initial_columns is not None:
         first = np.union1d(first, initial_columns)
     first = np.union1d(first, np.flatnonzero(col_lower > 0))
     row_dual = np.zeros(n_rows)
+    x = np.zeros(n_cand)
     value = 0.0
     optimal = False
     rounds = 0
     new_columns = first[col_upper[first] > 0]
     while len(new_columns):
-        _add_columns(highs, matrix, new_columns, cost, col_lower, col_upper, model_row, upper)
-        in_model[new_columns] = True
-        model_columns.append(new_columns)
-        highs.setOptionValue("time_limit", max(0.1, time_limit - (time.monotonic() - started)))
-        highs.run()
-        highs.setOptionValue("simplex_strategy", RESOLVE_STRATEGY)
-        rounds += 1
-        solution = highs.getSolution()
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or not solution.dual_valid:
+        if rounds:
+            _prepare_resolve(highs, len(new_columns))
+        _add_columns(highs, matrix, new_columns, cost, col_lower, col_upper, model_row, model_col, always, upper)
+        while True:
+            highs.setOptionValue("time_limit", max(0.1, time_limit - (time.monotonic() - started)))
+            highs.run()
+            rounds += 1
+            solution = highs.getSolution()
+            solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal and solution.dual_valid
+            if not solved:
+                break
+            in_model = np.flatnonzero(model_col >= 0)
+            x = np.zeros(n_cand)
+            x[in_model] = np.asarray(solution.col_value)[model_col[in_model]]
+            activity = _row_activity(matrix, x, n_rows)
+            overfilled = np.flatnonzero((model_row < 0) & (activity > upper + 1e-7 * np.maximum(1.0, upper)))
+            if len(overfilled) == 0:
+                break
+            # the basis stays dual feasible when rows enter: dual simplex from it
+            highs.setOptionValue("simplex_strategy", 1)
+            _add_rows(highs, matrix, overfilled, in_model, model_row, model_col, upper)
+        if not solved:
             break
         value = highs.getInfo().objective_function_value
         # maximisation with <= rows: HiGHS reports the prices as non-negative; clip round-off
@@ -143,12 +166,9 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         row_dual = np.zeros(n_rows)
         row_dual[active] = np.maximum(np.asarray(solution.row_dual)[model_row[active]], 0.0)
         reduced = cost - np.bincount(cols, weights=vals * row_dual[rows], minlength=n_cand)
-        new_columns = _best_per_group(reduced, group, (~in_model) & (col_upper > 0), COLUMNS_PER_GROUP)
+        new_columns = _best_per_group(reduced, group, (model_col < 0) & (col_upper > 0), COLUMNS_PER_GROUP)
         optimal = len(new_columns) == 0
 
-    x = np.zeros(n_cand)
-    if rounds:
-        x[np.concatenate(model_columns)] = np.asarray(highs.getSolution().col_value)
     bound = _dual_bound(row_dual, rows, cols, vals, upper, cost, col_lower, col_upper)
     cell_duals = []
     for block in capacity_blocks:
@@ -156,7 +176,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         dual[blocks[block].cells] = row_dual[offsets[block]:offsets[block + 1]]
         cell_duals.append(dual.reshape(space.n_bases, space.n_days))
     return LPSolution(
-        value=value, bound=bound, x=x, rounds=rounds, columns=int(in_model.sum()),
+        value=value, bound=bound, x=x, rounds=rounds, columns=int((model_col >= 0).sum()),
         group_dual=row_dual[:n_groups],
         fund_dual=row_dual[n_groups:n_groups + n_funds] / 100.0,
         beds_dual=cell_duals[0],
@@ -197,7 +217,7 @@ def _model_rows(space: Space):
 
 
 def _by_columns(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_cols: int) -> ColumnMatrix:
-    order = np.lexsort((rows, cols))
+    order = np.argsort(cols, kind="stable")  # rows come ascending within a column already
     start = np.zeros(n_cols + 1, dtype=np.int64)
     np.cumsum(np.bincount(cols, minlength=n_cols), out=start[1:])
     return ColumnMatrix(start, rows[order], vals[order])
@@ -297,22 +317,67 @@ def _best_per_group(reduced: np.ndarray, group: np.ndarray, eligible: np.ndarray
     return np.sort(ordered[rank < per_group])
 
 
-def _add_columns(highs, matrix: ColumnMatrix, columns: np.ndarray, cost: np.ndarray, lower: np.ndarray,
-                 upper: np.ndarray, model_row: np.ndarray, row_upper: np.ndarray) -> None:
-    """Add `columns` to the HiGHS model, first adding the rows they touch that are not in it yet."""
+def _prepare_resolve(highs, n_new_columns: int) -> None:
+    """Choose how to re-solve once `n_new_columns` enter the model (see FRESH_START_SHARE)."""
+    n_columns = highs.getNumCol()
+    if n_new_columns > FRESH_START_SHARE * n_columns:
+        highs.clearSolver()
+    highs.setOptionValue("simplex_strategy", 4 if n_new_columns < PRIMAL_SHARE * n_columns else 1)
+
+
+def _column_entries(matrix: ColumnMatrix, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in `matrix.index`/`matrix.value` of the nonzeros of `columns`, and for each the
+    position of its column in `columns`; vectorised, without a Python loop."""
     lengths = matrix.start[columns + 1] - matrix.start[columns]
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    # positions of the columns' nonzeros in the full matrix, without a Python loop
-    nonzeros = np.repeat(matrix.start[columns] - starts, lengths) + np.arange(int(lengths.sum()))
-    index = matrix.index[nonzeros]
-    value = matrix.value[nonzeros]
+    positions = np.repeat(matrix.start[columns] - starts, lengths) + np.arange(int(lengths.sum()))
+    return positions, np.repeat(np.arange(len(columns)), lengths)
+
+
+def _row_activity(matrix: ColumnMatrix, x: np.ndarray, n_rows: int) -> np.ndarray:
+    """A·x over every row, from the columns where x is not zero."""
+    support = np.flatnonzero(x)
+    positions, owner = _column_entries(matrix, support)
+    return np.bincount(matrix.index[positions], weights=matrix.value[positions] * x[support][owner],
+                       minlength=n_rows)
+
+
+def _add_columns(highs, matrix: ColumnMatrix, columns: np.ndarray, cost: np.ndarray, lower: np.ndarray,
+                 upper: np.ndarray, model_row: np.ndarray, model_col: np.ndarray, always: np.ndarray,
+                 row_upper: np.ndarray) -> None:
+    """Add `columns` to the HiGHS model with their nonzeros in the rows it holds or `always` wants,
+    first adding those of the latter it does not hold yet."""
+    positions, owner = _column_entries(matrix, columns)
+    kept = (model_row[matrix.index[positions]] >= 0) | always[matrix.index[positions]]
+    positions, owner = positions[kept], owner[kept]
+    index = matrix.index[positions]
     new_rows = np.unique(index[model_row[index] < 0])
     if len(new_rows):
         model_row[new_rows] = highs.getNumRow() + np.arange(len(new_rows))
         highs.addRows(len(new_rows), np.full(len(new_rows), -highspy.kHighsInf), row_upper[new_rows],
                       0, np.zeros(len(new_rows), dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+    starts = np.r_[0, np.cumsum(np.bincount(owner, minlength=len(columns)))[:-1]]
+    model_col[columns] = highs.getNumCol() + np.arange(len(columns))
     highs.addCols(len(columns), cost[columns], lower[columns], upper[columns], len(index),
-                  starts.astype(np.int32), model_row[index].astype(np.int32), value)
+                  starts.astype(np.int32), model_row[index].astype(np.int32), matrix.value[positions])
+
+
+def _add_rows(highs, matrix: ColumnMatrix, new_rows: np.ndarray, in_model: np.ndarray, model_row: np.ndarray,
+              model_col: np.ndarray, row_upper: np.ndarray) -> None:
+    """Add the rows `new_rows` (sorted), with their nonzeros in the model's columns `in_model`."""
+    positions, owner = _column_entries(matrix, in_model)
+    is_new = np.zeros(len(model_row), dtype=bool)
+    is_new[new_rows] = True
+    kept = is_new[matrix.index[positions]]
+    positions, owner = positions[kept], owner[kept]
+    order = np.argsort(matrix.index[positions], kind="stable")
+    positions, owner = positions[order], owner[order]
+    model_row[new_rows] = highs.getNumRow() + np.arange(len(new_rows))
+    counts = np.bincount(np.searchsorted(new_rows, matrix.index[positions]), minlength=len(new_rows))
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    highs.addRows(len(new_rows), np.full(len(new_rows), -highspy.kHighsInf), row_upper[new_rows],
+                  len(positions), starts.astype(np.int32), model_col[in_model[owner]].astype(np.int32),
+                  matrix.value[positions])
 
 
 def _dual_bound(row_dual: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, upper: np.ndarray,

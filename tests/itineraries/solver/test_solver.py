@@ -38,6 +38,42 @@ def test_lp_bound_on_small(small):
     assert lp.bound == 41_004  # scores are integers: floor of the LP value
 
 
+def _full_lp_value(space) -> float:
+    """The LP relaxation with every candidate and every row, solved by HiGHS in one go."""
+    import highspy
+    from itineraries.solver import bound
+    rows, cols, vals, upper, *_ = bound._model_rows(space)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    n = space.n_candidates
+    highs.addVars(n, np.zeros(n), np.ones(n))
+    highs.changeColsCost(n, np.arange(n, dtype=np.int32), -space.opt_score[space.cand_option].astype(float))
+    matrix = bound._by_columns(cols, rows, vals, len(upper))  # by rows
+    highs.addRows(len(upper), np.full(len(upper), -highspy.kHighsInf), upper, len(matrix.index),
+                  matrix.start[:-1].astype(np.int32), matrix.index.astype(np.int32), matrix.value)
+    highs.run()
+    return -highs.getInfo().objective_function_value
+
+
+def _lp_instances():
+    yield from (random_instance(seed, n_groups=n, n_bases=3, days=14)
+                for seed, n in ((1, 12), (2, 20), (3, 30), (4, 40)))
+    yield load_instance(SMALL)
+
+
+@pytest.mark.parametrize("inst", list(_lp_instances()), ids=lambda inst: f"{len(inst.groups)}-groups")
+def test_lp_with_rows_and_columns_generated_equals_the_full_lp(inst):
+    """Capacity rows enter only once overfilled and columns only once they price out: the end
+    must be the LP over every row and column, and its solution must keep every row."""
+    space = compile_space(inst)
+    lp = solve_lp(space)
+    assert lp.optimal
+    assert lp.value == pytest.approx(_full_lp_value(space), abs=1e-6)
+    from itineraries.solver import bound
+    rows, cols, vals, upper, *_ = bound._model_rows(space)
+    assert np.all(np.bincount(rows, weights=vals * lp.x[cols], minlength=len(upper)) <= upper + 1e-6)
+
+
 def test_mip_bound_is_tighter_than_the_lp_and_proves_small_s4(small):
     space = compile_space(small)
     proof = mip_bound(space, time_limit=60)
