@@ -47,8 +47,9 @@ PRIMAL_SHARE = 0.03
 
 
 @dataclass
-class ColumnMatrix:
-    """The constraint matrix by columns (CSC)."""
+class CompressedMatrix:
+    """A sparse matrix compressed along one axis: nonzeros `start[i]:start[i + 1]` belong to
+    column i (by columns, `index` holds rows) or to row i (by rows, `index` holds columns)."""
     start: np.ndarray
     index: np.ndarray
     value: np.ndarray
@@ -95,7 +96,8 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
     group = space.opt_group[option]
     rows, cols, vals, upper, offsets, blocks, capacity_blocks = _model_rows(space)
     n_rows = int(offsets[-1])
-    matrix = _by_columns(rows, cols, vals, n_cand)
+    matrix = _compressed(rows, cols, vals, n_cand)
+    by_row = _compressed(cols, rows, vals, n_rows)
 
     cost = space.opt_score[option].astype(float)
     col_lower = np.zeros(n_cand)
@@ -165,7 +167,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         active = model_row >= 0
         row_dual = np.zeros(n_rows)
         row_dual[active] = np.maximum(np.asarray(solution.row_dual)[model_row[active]], 0.0)
-        reduced = cost - np.bincount(cols, weights=vals * row_dual[rows], minlength=n_cand)
+        reduced = _reduced_costs(cost, by_row, row_dual)
         new_columns = _best_per_group(reduced, group, (model_col < 0) & (col_upper > 0), COLUMNS_PER_GROUP)
         optimal = len(new_columns) == 0
 
@@ -216,11 +218,12 @@ def _model_rows(space: Space):
     return rows, cols, vals, upper, offsets, blocks, capacity_blocks
 
 
-def _by_columns(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_cols: int) -> ColumnMatrix:
-    order = np.argsort(cols, kind="stable")  # rows come ascending within a column already
-    start = np.zeros(n_cols + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cols, minlength=n_cols), out=start[1:])
-    return ColumnMatrix(start, rows[order], vals[order])
+def _compressed(index: np.ndarray, major: np.ndarray, vals: np.ndarray, n_major: int) -> CompressedMatrix:
+    """By columns: `_compressed(rows, cols, vals, n_cols)`; by rows: `_compressed(cols, rows, vals, n_rows)`."""
+    order = np.argsort(major, kind="stable")  # _model_rows lists the minor index ascending within each
+    start = np.zeros(n_major + 1, dtype=np.int64)
+    np.cumsum(np.bincount(major, minlength=n_major), out=start[1:])
+    return CompressedMatrix(start, index[order], vals[order])
 
 
 @dataclass
@@ -242,7 +245,7 @@ def mip_bound(space: Space, *, time_limit: float, incumbent: np.ndarray | None =
     started = time.monotonic()
     n_cand = space.n_candidates
     rows, cols, vals, upper, offsets, _, _ = _model_rows(space)
-    matrix = _by_columns(rows, cols, vals, n_cand)
+    matrix = _compressed(rows, cols, vals, n_cand)
     highs = highspy._core._Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
@@ -325,29 +328,37 @@ def _prepare_resolve(highs, n_new_columns: int) -> None:
     highs.setOptionValue("simplex_strategy", 4 if n_new_columns < PRIMAL_SHARE * n_columns else 1)
 
 
-def _column_entries(matrix: ColumnMatrix, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in `matrix.index`/`matrix.value` of the nonzeros of `columns`, and for each the
-    position of its column in `columns`; vectorised, without a Python loop."""
-    lengths = matrix.start[columns + 1] - matrix.start[columns]
+def _entries(matrix: CompressedMatrix, majors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in `matrix.index`/`matrix.value` of the nonzeros of `majors` (columns, or rows of
+    a matrix by rows), and for each the position of its column or row in `majors`; vectorised."""
+    lengths = matrix.start[majors + 1] - matrix.start[majors]
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    positions = np.repeat(matrix.start[columns] - starts, lengths) + np.arange(int(lengths.sum()))
-    return positions, np.repeat(np.arange(len(columns)), lengths)
+    positions = np.repeat(matrix.start[majors] - starts, lengths) + np.arange(int(lengths.sum()))
+    return positions, np.repeat(np.arange(len(majors)), lengths)
 
 
-def _row_activity(matrix: ColumnMatrix, x: np.ndarray, n_rows: int) -> np.ndarray:
+def _reduced_costs(cost: np.ndarray, by_row: CompressedMatrix, row_dual: np.ndarray) -> np.ndarray:
+    """cost − Aᵀy, from the rows with a price (a few thousand of the model's rows)."""
+    priced = np.flatnonzero(row_dual)
+    positions, owner = _entries(by_row, priced)
+    return cost - np.bincount(by_row.index[positions], weights=by_row.value[positions] * row_dual[priced][owner],
+                              minlength=len(cost))
+
+
+def _row_activity(matrix: CompressedMatrix, x: np.ndarray, n_rows: int) -> np.ndarray:
     """A·x over every row, from the columns where x is not zero."""
     support = np.flatnonzero(x)
-    positions, owner = _column_entries(matrix, support)
+    positions, owner = _entries(matrix, support)
     return np.bincount(matrix.index[positions], weights=matrix.value[positions] * x[support][owner],
                        minlength=n_rows)
 
 
-def _add_columns(highs, matrix: ColumnMatrix, columns: np.ndarray, cost: np.ndarray, lower: np.ndarray,
+def _add_columns(highs, matrix: CompressedMatrix, columns: np.ndarray, cost: np.ndarray, lower: np.ndarray,
                  upper: np.ndarray, model_row: np.ndarray, model_col: np.ndarray, always: np.ndarray,
                  row_upper: np.ndarray) -> None:
     """Add `columns` to the HiGHS model with their nonzeros in the rows it holds or `always` wants,
     first adding those of the latter it does not hold yet."""
-    positions, owner = _column_entries(matrix, columns)
+    positions, owner = _entries(matrix, columns)
     kept = (model_row[matrix.index[positions]] >= 0) | always[matrix.index[positions]]
     positions, owner = positions[kept], owner[kept]
     index = matrix.index[positions]
@@ -362,10 +373,10 @@ def _add_columns(highs, matrix: ColumnMatrix, columns: np.ndarray, cost: np.ndar
                   starts.astype(np.int32), model_row[index].astype(np.int32), matrix.value[positions])
 
 
-def _add_rows(highs, matrix: ColumnMatrix, new_rows: np.ndarray, in_model: np.ndarray, model_row: np.ndarray,
+def _add_rows(highs, matrix: CompressedMatrix, new_rows: np.ndarray, in_model: np.ndarray, model_row: np.ndarray,
               model_col: np.ndarray, row_upper: np.ndarray) -> None:
     """Add the rows `new_rows` (sorted), with their nonzeros in the model's columns `in_model`."""
-    positions, owner = _column_entries(matrix, in_model)
+    positions, owner = _entries(matrix, in_model)
     is_new = np.zeros(len(model_row), dtype=bool)
     is_new[new_rows] = True
     kept = is_new[matrix.index[positions]]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .space import Space
 
@@ -54,8 +53,16 @@ class PlanState:
         if len(cands) == 0:
             return cands
         arrivals = s.cand_arrival[cands]
-        beds_free = sliding_window_view(s.beds_night[base] - self.beds_used[base], nights).min(axis=1)[arrivals]
-        rooms_free = sliding_window_view(s.rooms_night[base] - self.rooms_used[base], nights).min(axis=1)[arrivals]
+        # only the nights the option's stays can cover (its window, not the whole horizon); the
+        # least left over each stay by a loop over its few nights (numpy's sliding window costs more)
+        first, end = int(arrivals.min()), int(arrivals.max()) + nights
+        left = np.stack((s.beds_night[base, first:end] - self.beds_used[base, first:end],
+                         s.rooms_night[base, first:end] - self.rooms_used[base, first:end]))
+        width = end - first - nights + 1
+        least = left[:, :width].copy()
+        for night in range(1, nights):
+            np.minimum(least, left[:, night:night + width], out=least)
+        beds_free, rooms_free = least[:, arrivals - first]
         ok = (beds_free >= s.size[group]) & (rooms_free >= s.rooms[group])
         return cands[ok]
 

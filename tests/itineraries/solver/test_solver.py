@@ -48,7 +48,7 @@ def _full_lp_value(space) -> float:
     n = space.n_candidates
     highs.addVars(n, np.zeros(n), np.ones(n))
     highs.changeColsCost(n, np.arange(n, dtype=np.int32), -space.opt_score[space.cand_option].astype(float))
-    matrix = bound._by_columns(cols, rows, vals, len(upper))  # by rows
+    matrix = bound._compressed(cols, rows, vals, len(upper))  # by rows
     highs.addRows(len(upper), np.full(len(upper), -highspy.kHighsInf), upper, len(matrix.index),
                   matrix.start[:-1].astype(np.int32), matrix.index.astype(np.int32), matrix.value)
     highs.run()
