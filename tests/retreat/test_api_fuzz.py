@@ -6,6 +6,7 @@ a small world of real objects: most generated ids are mapped onto those objects,
 the calls reach the services behind the look-ups instead of stopping at a 404.
 """
 import datetime as dt
+import itertools
 import zlib
 
 import pytest
@@ -40,8 +41,11 @@ def keep_the_test_connection():
 
 @pytest.fixture
 def world(keep_the_test_connection, users, union_tree):
-    """One of everything the paths name, by path parameter, and a bearer token per role."""
+    """One of everything the paths name, by path parameter, and a bearer token per role: a base, a room
+    type, a booking, a batch and its participants, a route and departure, a programme, a planning
+    round with a request, a waitlist entry and a settlement."""
     from groups.access import actor_of
+    from groups.bookings import waitlist_join
     from groups.services import api_token_create
     from itineraries import planning
     from tests.billing.conftest import make_programme
@@ -64,14 +68,55 @@ def world(keep_the_test_connection, users, union_tree):
         last_night=first_night + dt.timedelta(days=9), union_ids=[union_tree["dongguan"].pk], base_ids=[base.pk],
         programme_ids=[programme.pk], settings=planning.RoundSettings(time_limit_seconds=5, workers=1),
     )
+    planning.round_open(actor=actor_of(users["province_admin"]), round_id=planning_round.pk)
+    sequences = itertools.count(5)  # after the booking's four participants
+    organiser = actor_of(users["factory_organiser"])
+    request = planning.request_submit(actor=organiser, round_id=planning_round.pk, now=timezone.now(), terms=planning.RequestTerms(
+        batch_id=_batch(union_tree, users, people=4, sequences=sequences).pk, people=4, rooms=2, nights=2, earliest_arrival=first_night,
+        latest_arrival=first_night + dt.timedelta(days=3), preferences=[{"base": base.pk}],
+    ))
+    entry = waitlist_join(actor=organiser, batch_id=_batch(union_tree, users, people=2, sequences=sequences).pk, base_id=base.pk,
+                          room_type_id=room_type.pk, arrival=first_night, nights=2, rooms=1, people=2)
+    settlement = _settlement(union_tree, users, base=base, room_type=room_type, sequences=sequences)
     tokens = {role: api_token_create(actor=actor_of(users[role]), name="fuzz") for role in ROLES}
     ids = {
         "base_id": [base.pk], "room_type_id": [room_type.pk], "booking_id": [booking.pk], "batch_id": [booking.batch_id],
         "union_id": [union_tree["factory"].pk, union_tree["dongguan"].pk], "participant_id": [p.pk for p in participants],
         "reference": [booking.reference], "route_id": [departure.route_id], "departure_id": [departure.pk],
         "programme_id": [programme.pk], "round_id": [planning_round.pk], "token_id": [token.pk for token, _ in tokens.values()],
+        "request_id": [request.pk], "entry_id": [entry.pk], "settlement_id": [settlement.pk],
     }
     return ids, {role: secret for role, (_, secret) in tokens.items()}
+
+
+def _batch(union_tree, users, *, people: int, sequences):
+    """A batch of the enterprise union with real (really encrypted) participants, numbered from `sequences`."""
+    from groups.models import Batch
+    from tests.groups.conftest import add_participant
+
+    batch = Batch.objects.create(union=union_tree["factory"], title="车间疗休养团", nights=2, created_by=users["factory_organiser"])
+    for _ in range(people):
+        add_participant(batch, sequence=next(sequences))
+    return batch
+
+
+def _settlement(union_tree, users, *, base, room_type, sequences):
+    """A settlement submitted by the base for a stay that began ten days ago, everyone checked in."""
+    from billing import services
+    from groups.access import actor_of
+    from groups.models import Booking, BookingLine, CheckIn
+
+    arrival = timezone.localdate() - dt.timedelta(days=10)
+    batch = _batch(union_tree, users, people=2, sequences=sequences)
+    booking = Booking.objects.create(
+        reference="BKFUZZ01", batch=batch, union=batch.union, base=base, arrival=arrival, nights=2, people=2, rooms=1,
+        status=Booking.Status.CONFIRMED, created_by=users["factory_organiser"],
+    )
+    BookingLine.objects.create(booking=booking, room_type=room_type, first_night=arrival, nights=2, rooms=1, people=2)
+    for participant in batch.participants.all():
+        CheckIn.objects.create(booking=booking, participant=participant, checked_in_by=users["operator"], at=timezone.now())
+    return services.settlement_submit(actor=actor_of(users["operator"]), booking_id=booking.pk, arrivals=None, extras=[],
+                                      now=timezone.now())
 
 
 def stable_hash(value) -> int:
