@@ -120,7 +120,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
     highs.passModel(lp)
     # rows enter with the first column that touches them (an untouched row has price 0 anyway),
     # and a capacity row only once an LP solution overfills it: most never bind (year-s1: 1,845
-    # of 66,792 tight at the optimum), and a basis of ~9,000 rows instead of ~46,000 solves faster
+    # of 66,792 tight at the optimum), and a basis of ~9,500 rows instead of ~46,000 solves faster
     model_row = np.full(n_rows, -1, dtype=np.int64)
     model_col = np.full(n_cand, -1, dtype=np.int64)
     always = np.zeros(n_rows, dtype=bool)
