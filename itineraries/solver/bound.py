@@ -159,7 +159,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
                 break
             # the basis stays dual feasible when rows enter: dual simplex from it
             highs.setOptionValue("simplex_strategy", 1)
-            _add_rows(highs, matrix, overfilled, in_model, model_row, model_col, upper)
+            _add_rows(highs, by_row, overfilled, model_row, model_col, upper)
         if not solved:
             break
         value = highs.getInfo().objective_function_value
@@ -373,22 +373,17 @@ def _add_columns(highs, matrix: CompressedMatrix, columns: np.ndarray, cost: np.
                   starts.astype(np.int32), model_row[index].astype(np.int32), matrix.value[positions])
 
 
-def _add_rows(highs, matrix: CompressedMatrix, new_rows: np.ndarray, in_model: np.ndarray, model_row: np.ndarray,
-              model_col: np.ndarray, row_upper: np.ndarray) -> None:
-    """Add the rows `new_rows` (sorted), with their nonzeros in the model's columns `in_model`."""
-    positions, owner = _entries(matrix, in_model)
-    is_new = np.zeros(len(model_row), dtype=bool)
-    is_new[new_rows] = True
-    kept = is_new[matrix.index[positions]]
+def _add_rows(highs, by_row: CompressedMatrix, new_rows: np.ndarray, model_row: np.ndarray, model_col: np.ndarray,
+              row_upper: np.ndarray) -> None:
+    """Add the rows `new_rows` to the HiGHS model, with their nonzeros in the columns it holds."""
+    positions, owner = _entries(by_row, new_rows)
+    kept = model_col[by_row.index[positions]] >= 0
     positions, owner = positions[kept], owner[kept]
-    order = np.argsort(matrix.index[positions], kind="stable")
-    positions, owner = positions[order], owner[order]
     model_row[new_rows] = highs.getNumRow() + np.arange(len(new_rows))
-    counts = np.bincount(np.searchsorted(new_rows, matrix.index[positions]), minlength=len(new_rows))
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    starts = np.r_[0, np.cumsum(np.bincount(owner, minlength=len(new_rows)))[:-1]]
     highs.addRows(len(new_rows), np.full(len(new_rows), -highspy.kHighsInf), row_upper[new_rows],
-                  len(positions), starts.astype(np.int32), model_col[in_model[owner]].astype(np.int32),
-                  matrix.value[positions])
+                  len(positions), starts.astype(np.int32), model_col[by_row.index[positions]].astype(np.int32),
+                  by_row.value[positions])
 
 
 def _dual_bound(row_dual: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, upper: np.ndarray,
