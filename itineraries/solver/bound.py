@@ -171,7 +171,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         new_columns = _best_per_group(reduced, group, (model_col < 0) & (col_upper > 0), COLUMNS_PER_GROUP)
         optimal = len(new_columns) == 0
 
-    bound = _dual_bound(row_dual, rows, cols, vals, upper, cost, col_lower, col_upper)
+    bound = _dual_bound(row_dual, upper, _reduced_costs(cost, by_row, row_dual), col_lower, col_upper)
     cell_duals = []
     for block in capacity_blocks:
         dual = np.zeros(n_cells)
@@ -386,16 +386,15 @@ def _add_rows(highs, by_row: CompressedMatrix, new_rows: np.ndarray, model_row: 
                   by_row.value[positions])
 
 
-def _dual_bound(row_dual: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, upper: np.ndarray,
-                cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray) -> int:
+def _dual_bound(row_dual: np.ndarray, upper: np.ndarray, reduced: np.ndarray, col_lower: np.ndarray,
+                col_upper: np.ndarray) -> int:
     """Upper bound on every integer plan from any non-negative row prices (Lagrangian dual).
 
-    For prices y >= 0: objective <= y.b + sum over columns of max over x in [lower, upper]
-    of (cost - A'y) x. This holds whatever the LP solver's tolerances were, so the bound
-    is proved by this arithmetic, not trusted from HiGHS; with optimal duals it equals
-    the LP value up to round-off. Scores are integers, hence the floor.
+    For prices y >= 0 and `reduced` = cost - A'y: objective <= y.b + sum over columns of
+    max over x in [lower, upper] of reduced x. This holds whatever the LP solver's tolerances
+    were, so the bound is proved by this arithmetic, not trusted from HiGHS; with optimal
+    duals it equals the LP value up to round-off. Scores are integers, hence the floor.
     """
-    reduced = cost - np.bincount(cols, weights=vals * row_dual[rows], minlength=len(cost))
     best_column = np.where(reduced > 0, reduced * col_upper, reduced * col_lower)
     value = float(row_dual @ upper) + float(best_column.sum())
     return math.floor(value + 1e-9 * max(1.0, abs(value)))

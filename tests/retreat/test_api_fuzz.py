@@ -60,7 +60,8 @@ def world(keep_the_test_connection, users, union_tree):
     open_nights(room_type, timezone.localdate() + dt.timedelta(days=30), 10)
     booking = confirmed_booking(union=union_tree["factory"], base=base, room_type=room_type)
     booking.batch.participants.all().delete()  # the factory's ID numbers are not real ciphertexts
-    participants = [add_participant(booking.batch, sequence=n) for n in range(1, 5)]
+    sequences = itertools.count(1)  # the participants' ID numbers, unique within the world
+    participants = [add_participant(booking.batch, sequence=next(sequences)) for _ in range(4)]
     first_night = timezone.localdate() + dt.timedelta(days=30)
     departure = published_route(operator=union_tree["operator"], night_bases=[(base, room_type)], departure=first_night)
     programme = make_programme(union=union_tree["dongguan"], user=users["dongguan_fund"], name="东莞市职工疗休养专项经费",
@@ -71,7 +72,6 @@ def world(keep_the_test_connection, users, union_tree):
         programme_ids=[programme.pk], settings=planning.RoundSettings(time_limit_seconds=5, workers=1),
     )
     planning.round_open(actor=actor_of(users["province_admin"]), round_id=planning_round.pk)
-    sequences = itertools.count(5)  # after the booking's four participants
     organiser = actor_of(users["factory_organiser"])
     request = planning.request_submit(actor=organiser, round_id=planning_round.pk, now=timezone.now(), terms=planning.RequestTerms(
         batch_id=_batch(union_tree, users, people=4, sequences=sequences).pk, people=4, rooms=2, nights=2, earliest_arrival=first_night,

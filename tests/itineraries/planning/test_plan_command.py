@@ -1,8 +1,8 @@
 """`manage.py plan export ROUND_ID` and `manage.py plan solve FILE`."""
 
 import io
-import re
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -89,4 +89,3 @@ def test_solve_names_what_is_wrong_in_the_file_and_where(tmp_path):
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(CommandError, match=re.escape("group G00001 nights: must be at least 1, got 0")):
         call_command("plan", "solve", str(path))
-

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from itineraries.solver import engine
+from itineraries.solver import bound, engine
 from itineraries.solver.bound import mip_bound, solve_lp
 from itineraries.solver.checker import check_plan, check_result
 from itineraries.solver.engine import FixedAssignmentError, fcfs_result, solve
@@ -38,19 +38,17 @@ def test_lp_bound_on_small(small):
     assert lp.bound == 41_004  # scores are integers: floor of the LP value
 
 
-def _full_lp_value(space) -> float:
+def _full_lp_value(space, rows, cols, vals, upper) -> float:
     """The LP relaxation with every candidate and every row, solved by HiGHS in one go."""
     import highspy
-    from itineraries.solver import bound
-    rows, cols, vals, upper, *_ = bound._model_rows(space)
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     n = space.n_candidates
     highs.addVars(n, np.zeros(n), np.ones(n))
     highs.changeColsCost(n, np.arange(n, dtype=np.int32), -space.opt_score[space.cand_option].astype(float))
-    matrix = bound._compressed(cols, rows, vals, len(upper))  # by rows
-    highs.addRows(len(upper), np.full(len(upper), -highspy.kHighsInf), upper, len(matrix.index),
-                  matrix.start[:-1].astype(np.int32), matrix.index.astype(np.int32), matrix.value)
+    by_row = bound._compressed(cols, rows, vals, len(upper))
+    highs.addRows(len(upper), np.full(len(upper), -highspy.kHighsInf), upper, len(by_row.index),
+                  by_row.start[:-1].astype(np.int32), by_row.index.astype(np.int32), by_row.value)
     highs.run()
     return -highs.getInfo().objective_function_value
 
@@ -67,10 +65,9 @@ def test_lp_with_rows_and_columns_generated_equals_the_full_lp(inst):
     must be the LP over every row and column, and its solution must keep every row."""
     space = compile_space(inst)
     lp = solve_lp(space)
-    assert lp.optimal
-    assert lp.value == pytest.approx(_full_lp_value(space), abs=1e-6)
-    from itineraries.solver import bound
     rows, cols, vals, upper, *_ = bound._model_rows(space)
+    assert lp.optimal
+    assert lp.value == pytest.approx(_full_lp_value(space, rows, cols, vals, upper), abs=1e-6)
     assert np.all(np.bincount(rows, weights=vals * lp.x[cols], minlength=len(upper)) <= upper + 1e-6)
 
 
