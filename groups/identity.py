@@ -1,6 +1,7 @@
 """Resident identity numbers (居民身份证号码, GB 11643-1999).
 
-Validation, encryption at rest (Fernet, key from ``settings.ID_ENCRYPTION_KEY``),
+Validation, encryption at rest (Fernet, keys from ``settings.ID_ENCRYPTION_KEY``: the
+first encrypts, every one listed decrypts, so a key can be replaced without downtime),
 a keyed look-up hash (HMAC-SHA256 with ``settings.ID_HASH_KEY``), masking, and
 the logging filter that keeps ID numbers out of every log line. Nothing here
 touches the database, so the filter can be installed from settings.
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARACTERS = "10X98765432"
@@ -77,7 +78,6 @@ def mask_resident_id(number: str) -> str:
     return f"{number[:3]}{'*' * (len(number) - 7)}{number[-4:]}" if len(number) > 7 else "*" * len(number)
 
 
-@lru_cache(maxsize=4)
 def _fernet(key: str) -> Fernet:
     """A proper Fernet key is used as it is; any other secret is stretched with SHA-256."""
     try:
@@ -86,19 +86,38 @@ def _fernet(key: str) -> Fernet:
         return Fernet(base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()))
 
 
-def encrypt_resident_id(number: str) -> str:
+@lru_cache(maxsize=4)
+def _cipher(keys: str) -> MultiFernet:
+    """``new,old,...``: the first key encrypts, any of them decrypts."""
+    return MultiFernet([_fernet(key.strip()) for key in keys.split(",") if key.strip()])
+
+
+def _configured_cipher() -> MultiFernet:
     from django.conf import settings
 
-    return _fernet(settings.ID_ENCRYPTION_KEY).encrypt(number.encode()).decode()
+    return _cipher(settings.ID_ENCRYPTION_KEY)
+
+
+_UNDECRYPTABLE = "身份证号密文无法用已配置的任何密钥解密 (cannot decrypt with any configured key; a retired key missing from ID_ENCRYPTION_KEY?)"
+
+
+def encrypt_resident_id(number: str) -> str:
+    return _configured_cipher().encrypt(number.encode()).decode()
 
 
 def decrypt_resident_id(token: str) -> str:
-    from django.conf import settings
-
     try:
-        return _fernet(settings.ID_ENCRYPTION_KEY).decrypt(token.encode()).decode()
+        return _configured_cipher().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise InvalidResidentId("身份证号密文无法解密，密钥可能已更换 (cannot decrypt; key changed?)") from None
+        raise InvalidResidentId(_UNDECRYPTABLE) from None
+
+
+def reencrypt_resident_id(token: str) -> str:
+    """The same number encrypted with the current (first) key; `InvalidResidentId` if no key opens it."""
+    try:
+        return _configured_cipher().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise InvalidResidentId(_UNDECRYPTABLE) from None
 
 
 def resident_id_hash(number: str) -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from bases.models import RouteDeparture
 from groups.access import Actor, Role
 from groups.bookings import organiser_batch_get
-from groups.identity import encrypt_resident_id, resident_id_hash
+from groups.identity import InvalidResidentId, encrypt_resident_id, reencrypt_resident_id, resident_id_hash
 from groups.models import ApiToken, Batch, Booking, Membership, Organisation, Participant
 from groups.participants import UnreadableFile, read_participant_file
 from groups.rooming import BookedRooms, Occupant, Placement, RoomingImpossible, propose_rooming, rooming_problems
@@ -270,3 +270,37 @@ def rooming_save(*, actor: Actor, batch_id: int, placements: dict[int, Placement
     if problems:
         raise ValidationFailed("排房有误 (invalid rooming list): " + "; ".join(problems), code="rooming_invalid", detail={"problems": problems})
     return _save_placements(participants, placements)
+
+
+def participant_ids_reencrypt(*, chunk_size: int = 2000) -> int:
+    """Re-encrypt every stored ID number with the current (first) key; how many there were.
+
+    For replacing the key: put the new key first in ``ID_ENCRYPTION_KEY`` and the old one
+    after it, run this, then drop the old key. All or nothing: if some number opens with
+    no configured key, nothing is changed and the error lists the participants.
+    Participants are locked while it runs, so no import writes a number it would miss.
+    """
+    undecryptable: list[int] = []
+    count = 0
+    with transaction.atomic():
+        pending: list[Participant] = []
+        rows = Participant.objects.select_for_update().only("pk", "id_encrypted").order_by("pk")
+        for participant in rows.iterator(chunk_size=chunk_size):
+            try:
+                participant.id_encrypted = reencrypt_resident_id(participant.id_encrypted)
+            except InvalidResidentId:
+                undecryptable.append(participant.pk)
+                continue
+            pending.append(participant)
+            if len(pending) == chunk_size:
+                Participant.objects.bulk_update(pending, ["id_encrypted"])
+                count, pending = count + len(pending), []
+        if undecryptable:  # raised inside the transaction: every row written above is rolled back
+            raise ValidationFailed(
+                f"{len(undecryptable)} 名人员的身份证号无法用已配置的任何密钥解密，未做任何更改 "
+                f"({len(undecryptable)} ID numbers open with no configured key; nothing changed): "
+                f"participant ids {', '.join(map(str, undecryptable[:20]))}{' ...' if len(undecryptable) > 20 else ''}",
+                code="undecryptable_ids", detail={"participant_ids": undecryptable},
+            )
+        Participant.objects.bulk_update(pending, ["id_encrypted"])
+    return count + len(pending)

@@ -33,6 +33,8 @@ CSRF_TRUSTED_ORIGINS = [o for o in (env("CSRF_TRUSTED_ORIGINS", "") or "").split
 
 # Resident ID numbers are encrypted with this key (Fernet, base64 32 bytes) and
 # looked up by an HMAC keyed with ID_HASH_KEY; both live outside the database.
+# To replace the key, list "new,old": the first encrypts, each decrypts; then run
+# `manage.py reencrypt_ids` and drop the old one.
 ID_ENCRYPTION_KEY = env("ID_ENCRYPTION_KEY", "ZGV2LW9ubHktaWQta2V5LTMyLWJ5dGVzLWxvbmchIQ==", required_in_production=True)
 ID_HASH_KEY = env("ID_HASH_KEY", "dev-only-id-hash-key", required_in_production=True)
 # Arrival codes (QR) are signed with this Ed25519 private key (hex); the scanning

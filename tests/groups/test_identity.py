@@ -2,10 +2,11 @@ import datetime as dt
 import logging
 
 import pytest
+from cryptography.fernet import Fernet
 
 from groups.identity import (
     InvalidResidentId, ResidentIdRedactingFilter, decrypt_resident_id, encrypt_resident_id, mask_resident_id,
-    parse_resident_id, resident_id_hash,
+    parse_resident_id, reencrypt_resident_id, resident_id_hash,
 )
 from tests.groups.conftest import resident_id
 
@@ -55,6 +56,25 @@ def test_encryption_round_trip_and_keyed_hash(settings):
     first = resident_id_hash(number)
     settings.ID_HASH_KEY = "another-key"
     assert resident_id_hash(number) != first
+
+
+OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+
+def test_a_key_list_encrypts_with_the_first_and_decrypts_with_any(settings):
+    number = resident_id()
+    settings.ID_ENCRYPTION_KEY = OLD_KEY
+    old_token = encrypt_resident_id(number)
+    settings.ID_ENCRYPTION_KEY = f"{NEW_KEY}, {OLD_KEY}"
+    assert decrypt_resident_id(old_token) == number
+    new_token = reencrypt_resident_id(old_token)
+    assert new_token != old_token and number not in new_token
+    settings.ID_ENCRYPTION_KEY = NEW_KEY
+    assert decrypt_resident_id(new_token) == number
+    with pytest.raises(InvalidResidentId, match="any configured key"):
+        decrypt_resident_id(old_token)
+    with pytest.raises(InvalidResidentId, match="any configured key"):
+        reencrypt_resident_id(old_token)
 
 
 def test_log_records_never_carry_an_id_number():
