@@ -43,6 +43,11 @@ class NeighbourhoodPicker:
         self.cand_base = space.opt_base[option]
         self.cand_start_day = space.cand_arrival
         self.cand_end_day = space.cand_arrival + space.nights[self.cand_group]
+        # candidates by base and arrival: a neighbourhood reads only its bases' stays near its span
+        self.by_base = np.lexsort((self.cand_start_day, self.cand_base))
+        self.base_first = np.searchsorted(self.cand_base[self.by_base], np.arange(space.n_bases + 1))
+        self.sorted_arrival = self.cand_start_day[self.by_base]
+        self.longest_stay = int(space.nights.max(initial=1))
         self.best_score = np.zeros(space.n_groups, dtype=np.int64)
         has_cands = np.diff(space.cand_start) > 0
         np.maximum.at(self.best_score, space.opt_group[has_cands], space.opt_score[has_cands])
@@ -68,11 +73,16 @@ class NeighbourhoodPicker:
         return np.maximum(self.positive_rc - held, 0.0)
 
     def _groups_using(self, bases: np.ndarray, first_day: int, end_day: int) -> np.ndarray:
-        s = self.space
-        in_bases = np.zeros(s.n_bases, dtype=bool)
-        in_bases[bases] = True
-        mask = in_bases[self.cand_base] & (self.cand_start_day < end_day) & (self.cand_end_day > first_day)
-        groups = np.unique(self.cand_group[mask])
+        slices = []
+        for b in bases.tolist():
+            lo, hi = int(self.base_first[b]), int(self.base_first[b + 1])
+            arrivals = self.sorted_arrival[lo:hi]
+            # arrivals from first_day - longest stay + 1 (earlier stays end before first_day) to end_day - 1
+            start = lo + int(np.searchsorted(arrivals, first_day - self.longest_stay + 1))
+            slices.append(self.by_base[start:lo + int(np.searchsorted(arrivals, end_day))])
+        cands = np.concatenate(slices) if slices else np.zeros(0, dtype=np.int64)
+        cands = cands[self.cand_end_day[cands] > first_day]
+        groups = np.unique(self.cand_group[cands])
         return groups[self.movable[groups]]
 
     def around_group(self, state: PlanState, group: int, target: int) -> np.ndarray:

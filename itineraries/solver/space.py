@@ -104,6 +104,16 @@ class Space:
                           self.day(int(self.cand_arrival[cand])))
 
 
+def stays_of(space: Space, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in `cands`, base*n_days + night) for every night of each candidate's stay."""
+    option = space.cand_option[cands]
+    nights = space.nights[space.opt_group[option]]
+    position = np.repeat(np.arange(len(cands)), nights)
+    offset = np.arange(len(position)) - np.repeat(np.cumsum(nights) - nights, nights)
+    cell = space.opt_base[option][position] * space.n_days + space.cand_arrival[cands][position] + offset
+    return position, cell
+
+
 def compile_space(instance: Instance) -> Space:
     first = instance.first_night
     n_days = (instance.last_night - first).days + 1

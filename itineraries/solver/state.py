@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .space import Space
+from .space import Space, stays_of
 
 NOT_PLACED = -1
 
@@ -87,6 +87,35 @@ class PlanState:
         self.drawn[s.group_fund[group]] -= s.opt_subsidy[option]
         self.chosen[group] = NOT_PLACED
         self.objective -= int(s.opt_score[option])
+
+    def place_many(self, cands) -> None:
+        """`place` for several candidates of different unplaced groups at once."""
+        cands = np.asarray(cands, dtype=np.int64)
+        s = self.space
+        option = s.cand_option[cands]
+        group = s.opt_group[option]
+        assert (self.chosen[group] == NOT_PLACED).all() and len(np.unique(group)) == len(group), "group already placed"
+        self._add_stays(cands, group, 1)
+        np.add.at(self.drawn, s.group_fund[group], s.opt_subsidy[option])
+        self.chosen[group] = cands
+        self.objective += int(s.opt_score[option].sum())
+
+    def remove_many(self, groups) -> None:
+        """`remove` for several groups at once (unplaced ones are skipped)."""
+        groups = np.asarray(groups, dtype=np.int64)
+        groups = groups[self.chosen[groups] != NOT_PLACED]
+        s = self.space
+        cands = self.chosen[groups]
+        option = s.cand_option[cands]
+        self._add_stays(cands, groups, -1)
+        np.subtract.at(self.drawn, s.group_fund[groups], s.opt_subsidy[option])
+        self.chosen[groups] = NOT_PLACED
+        self.objective -= int(s.opt_score[option].sum())
+
+    def _add_stays(self, cands: np.ndarray, groups: np.ndarray, sign: int) -> None:
+        position, cell = stays_of(self.space, cands)
+        np.add.at(self.beds_used.reshape(-1), cell, sign * self.space.size[groups][position])
+        np.add.at(self.rooms_used.reshape(-1), cell, sign * self.space.rooms[groups][position])
 
     def placed_candidates(self) -> list[int]:
         return [int(c) for c in self.chosen if c != NOT_PLACED]

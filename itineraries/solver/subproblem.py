@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .space import Space
+from .space import Space, stays_of
 from .state import NOT_PLACED, PlanState
 
 
@@ -65,29 +65,21 @@ def best_per_group(space: Space, cands: np.ndarray, ranking: np.ndarray, per_gro
     return cands[chosen]
 
 
-def stays_of(space: Space, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(position in `cands`, base*n_days + night) for every night of each candidate's stay."""
-    option = space.cand_option[cands]
-    nights = space.nights[space.opt_group[option]]
-    position = np.repeat(np.arange(len(cands)), nights)
-    offset = np.arange(len(position)) - np.repeat(np.cumsum(nights) - nights, nights)
-    cell = space.opt_base[option][position] * space.n_days + space.cand_arrival[cands][position] + offset
-    return position, cell
-
-
-def _implied_rows(residual: np.ndarray, starts: np.ndarray, ends: np.ndarray, n_days: int) -> np.ndarray:
-    """[cell]: base-nights whose capacity row another row of the same base implies.
+def _implied_rows(cells: np.ndarray, residual: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                  n_days: int) -> np.ndarray:
+    """For each of `cells` (base*n_days + night): is its capacity row implied by another row?
 
     No stay starts on night d: every stay there also covers d - 1, so if d has at least as
     much room left, d - 1's row implies d's. No stay ends on d: likewise d + 1's, when d has
     strictly more room (strict, so two equal rows never drop each other; a chain of implied
     rows runs one way and ends at a row that is written).
     """
-    same_base_before = np.arange(len(residual)) % n_days != 0
-    implied = np.zeros(len(residual), dtype=bool)
-    implied[1:] = ~starts[1:] & same_base_before[1:] & (residual[1:] >= residual[:-1])
-    implied[:-1] |= ~ends[:-1] & same_base_before[1:] & (residual[:-1] > residual[1:])
-    return implied
+    night = cells % n_days
+    before = np.maximum(cells - 1, 0)
+    after = np.minimum(cells + 1, len(residual) - 1)
+    by_before = (night > 0) & ~starts[cells] & (residual[cells] >= residual[before])
+    by_after = (night < n_days - 1) & ~ends[cells] & (residual[cells] > residual[after])
+    return by_before | by_after
 
 
 def _joined(values: np.ndarray) -> tuple[str, list[int]]:
@@ -130,9 +122,11 @@ def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: 
     parts = ["variables { domain: [0, 1] }"] * len(cands)
 
     order = np.argsort(group_of_cand, kind="stable")
-    for members in np.split(order, np.flatnonzero(np.diff(group_of_cand[order])) + 1):
-        if len(members) > 1:
-            parts.append("constraints { at_most_one { literals: " + _list(members.tolist()) + " } }")
+    members_text, members_at = _joined(order)
+    firsts = np.r_[0, np.flatnonzero(np.diff(group_of_cand[order])) + 1, len(order)].tolist()
+    for first, end in zip(firsts[:-1], firsts[1:]):
+        if end - first > 1:
+            parts.append(f"constraints {{ at_most_one {{ literals: [{members_text[members_at[first]:members_at[end] - 2]}] }} }}")
 
     position, cell = stays_of(space, cands)
     first_cell = space.opt_base[option] * space.n_days + space.cand_arrival[cands]
@@ -147,7 +141,8 @@ def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: 
         residual = cap.ravel() - used.ravel()
         weight = load[group_of_cand][position]
         demand = np.bincount(cell, weights=weight, minlength=len(residual))
-        binding = (demand[cell] > residual[cell]) & ~_implied_rows(residual, starts, ends, space.n_days)[cell]
+        binding = demand[cell] > residual[cell]
+        binding[binding] = ~_implied_rows(cell[binding], residual, starts, ends, space.n_days)
         if not binding.any():
             continue
         by_cell = np.flatnonzero(binding)[np.argsort(cell[binding], kind="stable")]
@@ -244,11 +239,9 @@ def _apply(state: PlanState, prepared: Prepared, status: int, objective: int, ch
     """Place the step's answer into `state` (its free groups already removed), or the incumbent back."""
     new_score = objective
     if new_score >= prepared.old_score:
-        for cand in chosen:
-            state.place(cand)
+        state.place_many(chosen)
     else:  # nothing better found (or no solution at all): put the incumbent back
-        for cand in prepared.hinted:
-            state.place(cand)
+        state.place_many(sorted(prepared.hinted))
         new_score = prepared.old_score
     return SubproblemOutcome(prepared.old_score, new_score, status == cp_model.OPTIMAL, len(prepared.cands),
                              deterministic_time)
@@ -258,8 +251,7 @@ def reoptimise(space: Space, state: PlanState, free_groups: np.ndarray, *, time_
                deterministic_limit: float | None, workers: int, seed: int) -> SubproblemOutcome:
     """Re-place `free_groups` optimally (within the limits); `state` is updated in place, never worsened."""
     hinted = {int(state.chosen[g]) for g in free_groups} - {NOT_PLACED}
-    for group in free_groups:
-        state.remove(int(group))
+    state.remove_many(free_groups)
     prepared = Prepared(space, state, free_groups, hinted)
     answer = run_cpsat(prepared, time_limit=time_limit, deterministic_limit=deterministic_limit,
                        workers=workers, seed=seed)
@@ -317,8 +309,7 @@ class StepPipeline:
         space, state = self.space, self.state
         free_groups = free_groups[~self.busy[free_groups]]
         hinted = {int(state.chosen[g]) for g in free_groups} - {NOT_PLACED}
-        for group in free_groups:
-            state.remove(int(group))
+        state.remove_many(free_groups)
         shape = (space.n_bases, space.n_days)
         view = _View(state.beds_used + self.reserved_beds.reshape(shape),
                      state.rooms_used + self.reserved_rooms.reshape(shape), state.drawn + self.reserved_money)
