@@ -278,7 +278,8 @@ def participant_ids_reencrypt(*, chunk_size: int = 2000) -> int:
     For replacing the key: put the new key first in ``ID_ENCRYPTION_KEY`` and the old one
     after it, run this, then drop the old key. All or nothing: if some number opens with
     no configured key, nothing is changed and the error lists the participants.
-    Participants are locked while it runs, so no import writes a number it would miss.
+    The rows are locked while it runs, so an edit meanwhile cannot be overwritten with
+    the number it replaced; rows added meanwhile already carry the new key.
     """
     undecryptable: list[int] = []
     count = 0
@@ -292,9 +293,10 @@ def participant_ids_reencrypt(*, chunk_size: int = 2000) -> int:
                 undecryptable.append(participant.pk)
                 continue
             pending.append(participant)
+            count += 1
             if len(pending) == chunk_size:
                 Participant.objects.bulk_update(pending, ["id_encrypted"])
-                count, pending = count + len(pending), []
+                pending = []
         if undecryptable:  # raised inside the transaction: every row written above is rolled back
             raise ValidationFailed(
                 f"{len(undecryptable)} 名人员的身份证号无法用已配置的任何密钥解密，未做任何更改 "
@@ -303,4 +305,4 @@ def participant_ids_reencrypt(*, chunk_size: int = 2000) -> int:
                 code="undecryptable_ids", detail={"participant_ids": undecryptable},
             )
         Participant.objects.bulk_update(pending, ["id_encrypted"])
-    return count + len(pending)
+    return count

@@ -149,7 +149,7 @@ def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: 
         cel = cell[by_cell]
         # each list written once for all rows, a row's part cut out of it: no join per row
         vars_text, vars_at = _joined(position[by_cell])
-        coeffs_text, coeffs_at = _joined(weight[by_cell].astype(np.int64))
+        coeffs_text, coeffs_at = _joined(weight[by_cell])
         bounds = [0] + (np.flatnonzero(np.diff(cel)) + 1).tolist() + [len(cel)]
         limits = residual[cel[bounds[:-1]]].tolist()
         for start, end, limit in zip(bounds[:-1], bounds[1:], limits):
