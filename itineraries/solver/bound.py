@@ -133,6 +133,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         first = np.union1d(first, initial_columns)
     first = np.union1d(first, np.flatnonzero(col_lower > 0))
     row_dual = np.zeros(n_rows)
+    reduced = cost.copy()  # cost - A'y at the prices so far
     x = np.zeros(n_cand)
     value = 0.0
     optimal = False
@@ -171,7 +172,7 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         new_columns = _best_per_group(reduced, group, (model_col < 0) & (col_upper > 0), COLUMNS_PER_GROUP)
         optimal = len(new_columns) == 0
 
-    bound = _dual_bound(row_dual, upper, _reduced_costs(cost, by_row, row_dual), col_lower, col_upper)
+    bound = _dual_bound(row_dual, upper, reduced, col_lower, col_upper)
     cell_duals = []
     for block in capacity_blocks:
         dual = np.zeros(n_cells)

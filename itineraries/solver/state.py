@@ -76,18 +76,6 @@ class PlanState:
         self.chosen[group] = cand
         self.objective += int(s.opt_score[option])
 
-    def remove(self, group: int) -> None:
-        cand = int(self.chosen[group])
-        if cand == NOT_PLACED:
-            return
-        s = self.space
-        option, _, base, arrival, nights = self._stay(cand)
-        self.beds_used[base, arrival:arrival + nights] -= s.size[group]
-        self.rooms_used[base, arrival:arrival + nights] -= s.rooms[group]
-        self.drawn[s.group_fund[group]] -= s.opt_subsidy[option]
-        self.chosen[group] = NOT_PLACED
-        self.objective -= int(s.opt_score[option])
-
     def place_many(self, cands) -> None:
         """`place` for several candidates of different unplaced groups at once."""
         cands = np.asarray(cands, dtype=np.int64)
@@ -101,7 +89,7 @@ class PlanState:
         self.objective += int(s.opt_score[option].sum())
 
     def remove_many(self, groups) -> None:
-        """`remove` for several groups at once (unplaced ones are skipped)."""
+        """Take these groups out of the plan (unplaced ones are skipped), freeing what they used."""
         groups = np.asarray(groups, dtype=np.int64)
         groups = groups[self.chosen[groups] != NOT_PLACED]
         s = self.space

@@ -117,12 +117,13 @@ def test_a_step_model_leaves_out_only_capacity_rows_that_others_imply(seed):
 
 def test_placing_and_removing_many_keeps_usage_as_one_at_a_time():
     space = compile_space(load_instance(SMALL))
-    one_by_one = first_come_first_served(space, PlanState(space))
-    at_once = one_by_one.copy()
-    groups = np.flatnonzero(one_by_one.chosen != -1)[::2]
-    cands = one_by_one.chosen[groups].copy()
-    for g in groups:
-        one_by_one.remove(int(g))
+    at_once = first_come_first_served(space, PlanState(space))
+    groups = np.flatnonzero(at_once.chosen != -1)[::2]
+    cands = at_once.chosen[groups].copy()
+    one_by_one = PlanState(space)  # the same plan without those groups, placed one at a time
+    for c in at_once.placed_candidates():
+        if c not in cands:
+            one_by_one.place(c)
     at_once.remove_many(np.r_[groups, np.flatnonzero(at_once.chosen == -1)])  # unplaced ones are skipped
     for name in ("beds_used", "rooms_used", "drawn", "chosen"):
         assert (getattr(one_by_one, name) == getattr(at_once, name)).all()
