@@ -88,7 +88,7 @@ def check_plan(instance: Instance, assignments: Iterable[Assignment]) -> list[st
 
 
 def check_result(instance: Instance, result: Result) -> list[str]:
-    """`check_plan` plus the result's bookkeeping: objective, bound, every group accounted for."""
+    """`check_plan` plus the result's bookkeeping: objective, bound, every group accounted for, shortfall."""
     violations = check_plan(instance, result.assignments)
     objective = plan_objective(instance, result.assignments)
     if objective != result.objective:
@@ -105,4 +105,17 @@ def check_result(instance: Instance, result: Result) -> list[str]:
     for u in result.unplaced:
         if not u.reason.strip():
             violations.append(f"group {u.group} is unplaced without a reason")
+    # `region_minimums` (extension): the result must say truly how many people each region is short
+    people: dict[str, int] = defaultdict(int)
+    groups = {g.id: g for g in instance.groups}
+    for group_id in placed:
+        if group_id in groups:
+            people[groups[group_id].region] += groups[group_id].size
+    for region, least in sorted(instance.region_minimums.items()):
+        short = max(0, least - people[region])
+        if result.shortfall.get(region, 0) != short:
+            violations.append(f"region {region}: {people[region]} people placed, minimum {least}, so {short} short; "
+                              f"the result says {result.shortfall.get(region, 0)}")
+    for region in sorted(set(result.shortfall) - set(instance.region_minimums)):
+        violations.append(f"region {region}: the result reports a shortfall, but the instance sets no minimum")
     return violations

@@ -37,7 +37,7 @@ from .neighbourhoods import NeighbourhoodPicker
 from .reasons import explain_unplaced
 from .space import Space, compile_space
 from .state import NOT_PLACED, PlanState
-from .subproblem import StepPipeline, reoptimise
+from .subproblem import StepPipeline, region_need, reoptimise
 
 ProgressCallback = Callable[[int, "int | None", "float | None", float], None]
 
@@ -126,7 +126,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
         if lp.optimal:
             bound = lp.bound
             rounded = lp_rounding(space, lp, fixed_only.copy())
-            if rounded.objective > best.objective:
+            if rounded.better_than(best):
                 best = rounded
         report()
     start_objective = best.objective
@@ -134,7 +134,8 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
     priced = reduced_profit(space, lp) if lp is not None and lp.optimal else None
 
     steps = proved = 0
-    optimal = bound is not None and best.objective >= bound
+    # the LP leaves the regions' minimums out: reaching its bound proves the plan optimal only with none short
+    optimal = bound is not None and best.objective >= bound and best.shortfall == 0
     if not optimal and not stop() and elapsed() < time_limit:
         movable = np.setdiff1d(np.arange(space.n_groups), fixed_groups)
         if space.n_candidates <= WHOLE_MODEL_MAX_CANDIDATES:
@@ -160,7 +161,8 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                 while True:
                     searching = (elapsed() < time_limit and not stop()
                                  and (max_steps is None or started_steps < max_steps)
-                                 and not (bound is not None and best.objective + pipeline.held_score >= bound))
+                                 and not (bound is not None and best.objective + pipeline.held_score >= bound
+                                          and best.shortfall == 0))
                     if searching and not pipeline.full:
                         free = picker.pick_avoiding(best, target, pipeline.busy,
                                                     pipeline.reserved_nights() if neighbourhoods.AVOID_TRIES > 1 else None)
@@ -180,7 +182,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                     # shrink when CP-SAT runs out of work budget, drift back once steps are proved again
                     target = (min(TARGET, target + 2) if outcome.proved_optimal
                               else max(MIN_TARGET, int(target * 0.85)))
-                    if outcome.new_score > outcome.old_score:
+                    if outcome.improved:
                         report(pipeline.held_score)
 
     # anything still open gets a place: the search may have stopped before trying it
@@ -189,7 +191,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
     priced_fill(space, profit, best)
     if best.objective > before_fill:
         report()
-    if bound is not None and best.objective >= bound:
+    if bound is not None and best.objective >= bound and best.shortfall == 0:
         optimal = True
 
     if stats is not None:
@@ -204,7 +206,13 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
         wall_seconds=elapsed(),
         assignments=sorted(space.assignment(c) for c in best.placed_candidates()),
         unplaced=[Unplaced(space.group_ids[g], reasons[g]) for g in sorted(reasons)],
+        shortfall=_shortfall(space, best),
     )
+
+
+def _shortfall(space: Space, state: PlanState) -> dict[str, int]:
+    short = region_need(space, state)
+    return {space.region_ids[r]: int(short[r]) for r in np.flatnonzero(short)}
 
 
 def fcfs_result(instance: Instance, fixed: Iterable[Assignment] = ()) -> Result:
@@ -217,4 +225,5 @@ def fcfs_result(instance: Instance, fixed: Iterable[Assignment] = ()) -> Result:
     return Result(instance=instance.name, status="FEASIBLE", objective=state.objective, bound=None,
                   wall_seconds=time.monotonic() - started,
                   assignments=sorted(space.assignment(c) for c in state.placed_candidates()),
-                  unplaced=[Unplaced(space.group_ids[g], reasons[g]) for g in sorted(reasons)])
+                  unplaced=[Unplaced(space.group_ids[g], reasons[g]) for g in sorted(reasons)],
+                  shortfall=_shortfall(space, state))

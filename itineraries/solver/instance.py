@@ -110,6 +110,15 @@ class Instance:
     bases: tuple[Base, ...]
     funds: tuple[Fund, ...]
     groups: tuple[Group, ...]
+    # optional `region_minimums` extension: region -> people of that region's groups a plan should
+    # place at least (a round's minimum share per city). A plan first keeps the people short of
+    # these minimums as few as it can, then scores as much as it can.
+    region_minimums: dict[str, int] = field(default_factory=dict, hash=False)
+
+    def shortfall(self, placed_people: dict[str, int]) -> dict[str, int]:
+        """People short of each region's minimum, given the people placed per region (short ones only)."""
+        return {region: least - placed_people.get(region, 0)
+                for region, least in sorted(self.region_minimums.items()) if placed_people.get(region, 0) < least}
 
 
 @dataclass(frozen=True, order=True)
@@ -134,6 +143,8 @@ class Result:
     wall_seconds: float
     assignments: list[Assignment]
     unplaced: list[Unplaced] = field(default_factory=list)
+    # with `region_minimums`: people short of each region's minimum (short regions only)
+    shortfall: dict[str, int] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------- parsing
@@ -210,6 +221,18 @@ def _nightly_capacity(raw: Any, base_id: str) -> dict[date, tuple[int | None, in
     return out
 
 
+def _region_minimums(raw: Any, regions: set[str]) -> dict[str, int]:
+    """The `region_minimums` extension: {"441900": people, ...}, each region one of the groups'."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise FormatError(f"region_minimums: expected an object, got {raw!r}")
+    for region in raw:
+        if region not in regions:
+            raise FormatError(f"region_minimums {region}: no group has this region")
+    return {region: _count(people, f"region_minimums {region}") for region, people in raw.items()}
+
+
 def instance_from_dict(data: dict[str, Any]) -> Instance:
     """The instance, or a FormatError that says what is wrong and where (the first problem found)."""
     if not isinstance(data, dict) or data.get("format") != INSTANCE_FORMAT:
@@ -273,7 +296,8 @@ def instance_from_dict(data: dict[str, Any]) -> Instance:
             earliest_arrival=earliest, latest_arrival=latest, fund=fund, options=tuple(options),
         ))
     return Instance(name=data.get("name", ""), first_night=first_night, last_night=last_night,
-                    bases=tuple(bases), funds=tuple(funds), groups=tuple(groups))
+                    bases=tuple(bases), funds=tuple(funds), groups=tuple(groups),
+                    region_minimums=_region_minimums(data.get("region_minimums"), {g.region for g in groups}))
 
 
 def instance_to_dict(instance: Instance) -> dict[str, Any]:
@@ -295,7 +319,7 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
                 for night, (beds, rooms) in sorted(b.nightly_capacity.items())}
         return out
 
-    return {
+    out = {
         "format": INSTANCE_FORMAT,
         "name": instance.name,
         "horizon": {"first_night": instance.first_night.isoformat(), "last_night": instance.last_night.isoformat()},
@@ -308,6 +332,9 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
                                 for o in g.options]}
                    for g in instance.groups],
     }
+    if instance.region_minimums:
+        out["region_minimums"] = dict(sorted(instance.region_minimums.items()))
+    return out
 
 
 def result_from_dict(data: dict[str, Any]) -> Result:
@@ -320,6 +347,8 @@ def result_from_dict(data: dict[str, Any]) -> Result:
         assignments=[Assignment(a["group"], a["base"], _date(a["arrival"], f"arrival of {a['group']}"))
                      for a in data.get("assignments", [])],
         unplaced=[Unplaced(u["group"], u["reason"]) for u in data.get("unplaced", [])],
+        shortfall={region: _count(people, f"shortfall {region}", least=1)
+                   for region, people in data.get("shortfall", {}).items()},
     )
 
 
@@ -334,6 +363,8 @@ def result_to_dict(result: Result) -> dict[str, Any]:
     out["assignments"] = [{"group": a.group, "base": a.base, "arrival": a.arrival.isoformat()}
                           for a in result.assignments]
     out["unplaced"] = [{"group": u.group, "reason": u.reason} for u in result.unplaced]
+    if result.shortfall:
+        out["shortfall"] = dict(sorted(result.shortfall.items()))
     return out
 
 

@@ -9,7 +9,9 @@ move to any of its candidates. Two ways to pick the set:
   this one be rearranged to let it in, or up?". Most such seeds are drawn by LP
   regret (see `set_prices`), the others uniformly;
 - around a fund: the groups of one fund in a span, so money can move from groups
-  that score little per yuan to ones that score more.
+  that score little per yuan to ones that score more;
+- while a region is short of its minimum (`region_minimums`), half the steps centre on
+  one of its unplaced groups, so the step can make room for it.
 Size is steered by `target`, the number of groups to free.
 """
 from __future__ import annotations
@@ -22,6 +24,8 @@ from .state import NOT_PLACED, PlanState
 
 # share of steps centred on a group (the rest on a fund); measured on year-s1, see README
 GROUP_SHARE = 0.8
+# while a region is short of its minimum: share of steps centred on one of its unplaced groups
+SHORT_REGION_SHARE = 0.5
 # share of the group-centred steps whose seed is drawn by LP regret instead of uniformly
 LP_SEED_SHARE = 0.7
 # picks tried for a step that starts while another solves, the least entangled one taken: 3 cost
@@ -127,6 +131,12 @@ class NeighbourhoodPicker:
         placed = state.chosen != NOT_PLACED
         current = np.where(placed, s.opt_score[s.cand_option[np.where(placed, state.chosen, 0)]], 0)
         movable = self.movable if busy is None else self.movable & ~busy
+        if state.shortfall and self.rng.random() < SHORT_REGION_SHARE:
+            short = np.flatnonzero(s.region_min > state.region_people)
+            waiting = np.flatnonzero(movable & (state.chosen == NOT_PLACED) & np.isin(s.group_region, short))
+            if len(waiting):
+                group = int(self.rng.choice(waiting))
+                return "short", self.around_group(state, group, target)
         improvable = np.flatnonzero(movable & (current < self.best_score))
         if len(improvable) and self.rng.random() < GROUP_SHARE:
             if self.reduced_cost is not None and self.rng.random() < LP_SEED_SHARE:

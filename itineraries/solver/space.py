@@ -53,6 +53,10 @@ class Space:
     cand_start: np.ndarray
     cand_option: np.ndarray
     cand_arrival: np.ndarray
+    # regions with a minimum of people to place (`region_minimums`), and each group's (-1: none)
+    region_ids: list[str]
+    region_min: np.ndarray    # [region] people
+    group_region: np.ndarray  # [group]
 
     @property
     def n_groups(self) -> int:
@@ -190,6 +194,8 @@ def compile_space(instance: Instance) -> Space:
             cand_start.append(len(cand_option))
         opt_start.append(len(opt_group))
 
+    region_ids = sorted(instance.region_minimums)
+    region_of = {region: i for i, region in enumerate(region_ids)}
     i64 = lambda values: np.asarray(values, dtype=np.int64)  # noqa: E731
     return Space(
         instance=instance, first_night=first, n_days=n_days,
@@ -202,4 +208,6 @@ def compile_space(instance: Instance) -> Space:
         opt_start=i64(opt_start), opt_group=i64(opt_group), opt_base=i64(opt_base),
         opt_score=i64(opt_score), opt_subsidy=i64(opt_subsidy),
         cand_start=i64(cand_start), cand_option=i64(cand_option), cand_arrival=i64(cand_arrival),
+        region_ids=region_ids, region_min=i64([instance.region_minimums[r] for r in region_ids]),
+        group_region=i64([region_of.get(g.region, -1) for g in instance.groups]),
     )

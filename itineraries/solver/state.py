@@ -16,6 +16,7 @@ class PlanState:
         self.drawn = np.zeros(len(space.fund_ids), dtype=np.int64)
         self.chosen = np.full(space.n_groups, NOT_PLACED, dtype=np.int64)
         self.objective = 0
+        self.region_people = np.zeros(len(space.region_ids), dtype=np.int64)
 
     def copy(self) -> "PlanState":
         other = PlanState.__new__(PlanState)
@@ -25,7 +26,17 @@ class PlanState:
         other.drawn = self.drawn.copy()
         other.chosen = self.chosen.copy()
         other.objective = self.objective
+        other.region_people = self.region_people.copy()
         return other
+
+    @property
+    def shortfall(self) -> int:
+        """People short of the regions' minimums, all regions together (0 without minimums)."""
+        return int(np.maximum(self.space.region_min - self.region_people, 0).sum())
+
+    def better_than(self, other: "PlanState") -> bool:
+        """Fewer people short of the minimums, or as few and a higher score."""
+        return (self.shortfall, -self.objective) < (other.shortfall, -other.objective)
 
     def _stay(self, cand: int) -> tuple[int, int, int, int, int]:
         s = self.space
@@ -75,6 +86,8 @@ class PlanState:
         self.drawn[s.group_fund[group]] += s.opt_subsidy[option]
         self.chosen[group] = cand
         self.objective += int(s.opt_score[option])
+        if s.group_region[group] >= 0:
+            self.region_people[s.group_region[group]] += s.size[group]
 
     def place_many(self, cands) -> None:
         """`place` for several candidates of different unplaced groups at once."""
@@ -87,6 +100,7 @@ class PlanState:
         np.add.at(self.drawn, s.group_fund[group], s.opt_subsidy[option])
         self.chosen[group] = cands
         self.objective += int(s.opt_score[option].sum())
+        self._count_people(group, 1)
 
     def remove_many(self, groups) -> None:
         """Take these groups out of the plan (unplaced ones are skipped), freeing what they used."""
@@ -99,6 +113,13 @@ class PlanState:
         np.subtract.at(self.drawn, s.group_fund[groups], s.opt_subsidy[option])
         self.chosen[groups] = NOT_PLACED
         self.objective -= int(s.opt_score[option].sum())
+        self._count_people(groups, -1)
+
+    def _count_people(self, groups: np.ndarray, sign: int) -> None:
+        if len(self.region_people):
+            region = self.space.group_region[groups]
+            counted = region >= 0
+            np.add.at(self.region_people, region[counted], sign * self.space.size[groups[counted]])
 
     def _add_stays(self, cands: np.ndarray, groups: np.ndarray, sign: int) -> None:
         position, cell = stays_of(self.space, cands)

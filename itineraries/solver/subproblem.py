@@ -23,6 +23,12 @@ class SubproblemOutcome:
     proved_optimal: bool
     n_candidates: int
     deterministic_time: float  # CP-SAT's own work measure: same on every run and machine
+    old_short: int = 0  # people short of the regions' minimums, as the step saw them
+    new_short: int = 0
+
+    @property
+    def improved(self) -> bool:
+        return (self.new_short, -self.new_score) < (self.old_short, -self.old_score)
 
 
 def open_candidates(space: Space, state: PlanState, groups: np.ndarray) -> np.ndarray:
@@ -104,7 +110,7 @@ def _at_most(positions: list[int], coefficients: list[int], limit: int) -> str:
             f"domain: [{INT64_MIN}, {limit}] }} }}")
 
 
-INT64_MIN = -(2 ** 63)
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 # open candidates a freed group brings to an LNS step, best by LP reduced cost (its incumbent besides):
 # measured on year-s1 with steps of 75-120 groups, see README
 CANDIDATES_PER_GROUP = 12
@@ -120,6 +126,16 @@ def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: 
     option = space.cand_option[cands]
     group_of_cand = space.opt_group[option]
     parts = ["variables { domain: [0, 1] }"] * len(cands)
+    # a region short of its minimum: a variable for the people it stays short, after the candidates
+    short_regions = []
+    need = region_need(space, state)
+    if need.any():
+        region_of_cand = space.group_region[group_of_cand]
+        for region in np.flatnonzero(need):
+            members = np.flatnonzero(region_of_cand == region)
+            if len(members):
+                short_regions.append((int(need[region]), members))
+                parts.append(f"variables {{ domain: [0, {int(need[region])}] }}")
 
     order = np.argsort(group_of_cand, kind="stable")
     members_text, members_at = _joined(order)
@@ -172,13 +188,46 @@ def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: 
             unit = max(1, int(np.gcd.reduce(subsidy[members])))
             parts.append(_at_most(members.tolist(), (subsidy[members] // unit).tolist(), money_left // unit))
 
-    # CP-SAT minimises: maximise the score as minimising its negation, reported back negated
-    everything = _list(list(range(len(cands))))
-    parts.append(f"objective {{ vars: {everything} coeffs: {_list((-space.opt_score[option]).tolist())} "
-                 "scaling_factor: -1 }")
     hint = np.isin(cands, np.fromiter(hinted, dtype=np.int64, count=len(hinted))).astype(np.int64)
-    parts.append(f"solution_hint {{ vars: {everything} values: {_list(hint.tolist())} }}")
+    # CP-SAT minimises: maximise the score as minimising its negation, reported back negated; a
+    # person short of a minimum costs more than the whole step can score, so fewer short comes first
+    costs = (-space.opt_score[option]).tolist()
+    hint_values = hint.tolist()
+    short_weight = step_ceiling(space, cands) + 1 if short_regions else 0
+    for number, (people, members) in enumerate(short_regions):
+        at = len(cands) + number
+        sizes = space.size[group_of_cand[members]]
+        parts.append(f"constraints {{ linear {{ vars: {_list(members.tolist() + [at])} "
+                     f"coeffs: {_list(sizes.tolist() + [1])} domain: [{people}, {INT64_MAX}] }} }}")
+        costs.append(short_weight)
+        hint_values.append(max(0, people - int(sizes[hint[members] == 1].sum())))
+    everything = _list(list(range(len(costs))))
+    parts.append(f"objective {{ vars: {everything} coeffs: {_list(costs)} scaling_factor: -1 }}")
+    parts.append(f"solution_hint {{ vars: {everything} values: {_list(hint_values)} }}")
     return "\n".join(parts)
+
+
+def region_need(space: Space, state) -> np.ndarray:
+    """[region] people still to place to reach each minimum, beyond what `state` holds."""
+    return np.maximum(space.region_min - state.region_people, 0)
+
+
+def step_ceiling(space: Space, cands: np.ndarray) -> int:
+    """Most a step could score: each group at its best of `cands`, as if alone."""
+    option = space.cand_option[cands]
+    best = np.zeros(space.n_groups, dtype=np.int64)
+    np.maximum.at(best, space.opt_group[option], space.opt_score[option])
+    return int(best.sum())
+
+
+def people_short(space: Space, need: np.ndarray, cands) -> int:
+    """People short of the minimums once `cands` are placed on top of what left `need`."""
+    if not need.any():
+        return 0
+    groups = space.opt_group[space.cand_option[np.asarray(cands, dtype=np.int64)]]
+    region = space.group_region[groups]
+    placed = np.bincount(region[region >= 0], weights=space.size[groups[region >= 0]], minlength=len(need))
+    return int(np.maximum(need - placed, 0).sum())
 
 
 class _ParsedModel(cp_model.CpModel):
@@ -199,9 +248,14 @@ class Prepared:
 
     def __init__(self, space: Space, view, free_groups: np.ndarray, hinted: set[int],
                  ranking: np.ndarray | None = None):
+        self.space = space
         self.free_groups = free_groups
         self.hinted = hinted
         self.old_score = sum(int(space.opt_score[space.cand_option[c]]) for c in hinted)
+        # people the rest of the plan leaves short of the minimums: the step's incumbent and answer
+        # are compared by what they leave short, then by score
+        self.need = region_need(space, view)
+        self.old_short = people_short(space, self.need, sorted(hinted))
         self.cands = open_candidates(space, view, free_groups)
         if ranking is not None:
             self.cands = best_per_group(space, self.cands, ranking, CANDIDATES_PER_GROUP, hinted)
@@ -226,25 +280,26 @@ def run_cpsat(prepared: Prepared, *, time_limit: float, deterministic_limit: flo
     solver.parameters.symmetry_level = 0
     status = solver.solve(prepared.model)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    objective = int(round(solver.objective_value)) if found else -1
     chosen = []
     if found:
         values = list(solver.response_proto.solution)
         chosen = [cand for cand, value in zip(prepared.cands.tolist(), values) if value]
-    return status, objective, chosen, solver.response_proto.deterministic_time
+    return status, found, chosen, solver.response_proto.deterministic_time
 
 
-def _apply(state: PlanState, prepared: Prepared, status: int, objective: int, chosen: list[int],
+def _apply(state: PlanState, prepared: Prepared, status: int, found: bool, chosen: list[int],
            deterministic_time: float) -> SubproblemOutcome:
     """Place the step's answer into `state` (its free groups already removed), or the incumbent back."""
-    new_score = objective
-    if new_score >= prepared.old_score:
+    space = prepared.space
+    new_score = int(space.opt_score[space.cand_option[np.asarray(chosen, dtype=np.int64)]].sum())
+    new_short = people_short(space, prepared.need, chosen)
+    if found and (new_short, -new_score) <= (prepared.old_short, -prepared.old_score):
         state.place_many(chosen)
     else:  # nothing better found (or no solution at all): put the incumbent back
         state.place_many(sorted(prepared.hinted))
-        new_score = prepared.old_score
+        new_score, new_short = prepared.old_score, prepared.old_short
     return SubproblemOutcome(prepared.old_score, new_score, status == cp_model.OPTIMAL, len(prepared.cands),
-                             deterministic_time)
+                             deterministic_time, prepared.old_short, new_short)
 
 
 def reoptimise(space: Space, state: PlanState, free_groups: np.ndarray, *, time_limit: float,
@@ -261,8 +316,11 @@ def reoptimise(space: Space, state: PlanState, free_groups: np.ndarray, *, time_
 class _View:
     """What one of several concurrent steps may use: `*_used` are set so that the room left is its share."""
 
-    def __init__(self, beds_used: np.ndarray, rooms_used: np.ndarray, drawn: np.ndarray):
+    def __init__(self, beds_used: np.ndarray, rooms_used: np.ndarray, drawn: np.ndarray, region_people: np.ndarray):
         self.beds_used, self.rooms_used, self.drawn = beds_used, rooms_used, drawn
+        # no reservation for people: a step in flight counts as placing none of its people, so each
+        # step makes up for that and together they never leave more people short than before
+        self.region_people = region_people
 
 
 class StepPipeline:
@@ -312,7 +370,8 @@ class StepPipeline:
         state.remove_many(free_groups)
         shape = (space.n_bases, space.n_days)
         view = _View(state.beds_used + self.reserved_beds.reshape(shape),
-                     state.rooms_used + self.reserved_rooms.reshape(shape), state.drawn + self.reserved_money)
+                     state.rooms_used + self.reserved_rooms.reshape(shape), state.drawn + self.reserved_money,
+                     state.region_people)
         prepared = Prepared(space, view, free_groups, hinted, self.ranking)
         # the room this step could ever use: per base-night the beds and rooms of the groups that
         # could stay there (each is placed once), per fund their dearest options; capped by what is left
