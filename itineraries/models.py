@@ -72,6 +72,12 @@ class PlanningRound(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def city_minimum(self, requested_people: int) -> int:
+        """People of a city a plan must place at least: its minimum share of what it asks for, rounded up."""
+        if self.regional_balance != self.RegionalBalance.MIN_SHARE:
+            return 0
+        return -(-requested_people * self.min_city_share_percent // 100)
+
 
 class PlanningRequest(models.Model):
     """One batch asking to be placed: its size, stay, window, preferences and needs."""

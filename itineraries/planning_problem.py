@@ -36,9 +36,10 @@ Scores (points per person, times people; integers)
     weight × the share of the base's bed-nights still free in the period.
     Regional balance "maximin" scales a request's score by
     (people requested per city on average) / (people its city requested), so
-    every city's demand weighs the same; "min_share" adds a bonus worth a first
-    choice at the highest priority to each city's requests, by priority, until
-    the city's minimum share of requested people is covered.
+    every city's demand weighs the same; "min_share" is no score but a minimum:
+    each city's share of its requested people, rounded up, goes into the instance
+    as `region_minimums`, and the solver places as many of those people as it can
+    before it looks at scores.
 """
 
 from __future__ import annotations
@@ -500,9 +501,14 @@ def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
         for programme in programmes
     ]
     funds.append(plan_format.Fund(id=NO_FUND_ID, name="无专项经费 (no programme)", budget_fen=0))
+    requested = Counter()
+    for request in to_plan + fixed:
+        requested[request.union.city_code] += request.people
+    minimums = {city: planning_round.city_minimum(people) for city, people in sorted(requested.items())}
     instance = plan_format.Instance(
         name=f"round-{planning_round.pk}", first_night=first, last_night=last,
         bases=tuple(bases_out), funds=tuple(funds), groups=tuple(groups),
+        region_minimums={city: people for city, people in minimums.items() if people},
     )
     return PlanningProblem(
         instance=instance, fixed=fixed_assignments, notes=notes, funding=funding
@@ -542,8 +548,6 @@ def _scores(
     for request in requests:
         city_people[request.union.city_code] += request.people
     mean_city_people = Fraction(sum(city_people.values()), len(city_people)) if city_people else Fraction(1)
-    protected = _min_share_protected(planning_round, requests)
-    bonus_per_person = RANK_POINTS_FIRST + PRIORITY_POINTS * MAX_PRIORITY
 
     scores = {}
     for request in requests:
@@ -559,26 +563,5 @@ def _scores(
             score = per_person * request.people
             if planning_round.regional_balance == PlanningRound.RegionalBalance.MAXIMIN:
                 score = score * mean_city_people / city_people[request.union.city_code]
-            if request.pk in protected:
-                score += bonus_per_person * request.people
             scores[(request.pk, base.pk)] = int(score)  # floor: scores are whole points
     return scores
-
-
-def _min_share_protected(planning_round: PlanningRound, requests: list[PlanningRequest]) -> set[int]:
-    """Requests that carry the minimum-share bonus: per city, by priority, until the share is covered."""
-    if planning_round.regional_balance != PlanningRound.RegionalBalance.MIN_SHARE or not planning_round.min_city_share_percent:
-        return set()
-    by_city: dict[str, list[PlanningRequest]] = defaultdict(list)
-    for request in requests:
-        by_city[request.union.city_code].append(request)
-    protected = set()
-    for city_requests in by_city.values():
-        wanted = Fraction(sum(r.people for r in city_requests) * planning_round.min_city_share_percent, 100)
-        covered = 0
-        for request in sorted(city_requests, key=lambda r: (-r.priority, r.pk)):
-            if covered >= wanted:
-                break
-            protected.add(request.pk)
-            covered += request.people
-    return protected

@@ -128,6 +128,8 @@ class CityShareOut(Schema):
     requested_people: int
     placed_people: int
     share_percent: float
+    minimum_people: int
+    short_people: int
 
 
 class RoundResultOut(Schema):

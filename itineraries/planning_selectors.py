@@ -111,23 +111,35 @@ class CityShare:
     city_name: str
     requested_people: int
     placed_people: int
+    minimum_people: int = 0  # the round's minimum share of what the city's standing requests ask for
 
     @property
     def share_percent(self) -> float:
         return round(100 * self.placed_people / self.requested_people, 1) if self.requested_people else 0.0
 
+    @property
+    def short_people(self) -> int:
+        """People the plan leaves short of the city's minimum."""
+        return max(0, self.minimum_people - self.placed_people)
+
 
 def round_city_shares(*, actor: Actor, round_id: int) -> list[CityShare]:
-    """Requested and placed people per city of the requesting union, for the result page."""
+    """Requested and placed people per city of the requesting union, and the round's minimum for it
+    (of the requests a plan still places: declined ones are out of it), for the result page."""
+    planning_round = round_get(actor=actor, round_id=round_id)
     placed_statuses = {PlanningRequest.Status.PLACED, PlanningRequest.Status.ACCEPTED}
     requested: dict[str, int] = defaultdict(int)
+    standing: dict[str, int] = defaultdict(int)
     placed: dict[str, int] = defaultdict(int)
     for request in request_list(actor=actor, round_id=round_id).exclude(status=PlanningRequest.Status.WITHDRAWN):
         city = request.union.city_code
         requested[city] += request.people
+        if request.status != PlanningRequest.Status.DECLINED:
+            standing[city] += request.people
         if request.status in placed_statuses:
             placed[city] += request.people
     return [
-        CityShare(city_code=city, city_name=CITY_NAMES.get(city, city), requested_people=people, placed_people=placed[city])
+        CityShare(city_code=city, city_name=CITY_NAMES.get(city, city), requested_people=people,
+                  placed_people=placed[city], minimum_people=planning_round.city_minimum(standing[city]))
         for city, people in sorted(requested.items())
     ]

@@ -69,7 +69,8 @@ def test_organiser_submits_and_answers_through_the_api(world, open_round, placed
     result = client.get(f"{API}/rounds/{open_round.pk}/result").json()
     assert result["placed_requests"] == 1
     assert result["city_shares"] == [{"city_code": "441900", "city_name": "东莞", "requested_people": 6,
-                                      "placed_people": 6, "share_percent": 100.0}]
+                                      "placed_people": 6, "share_percent": 100.0,
+                                      "minimum_people": 0, "short_people": 0}]
 
 
 @pytest.mark.parametrize("role", ["admin", "organiser"])

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from billing.models import FundProgramme
 from groups.models import Booking
-from itineraries import planning, planning_problem
+from itineraries import planning, planning_problem, planning_selectors
 from itineraries.models import PlanningRequest, PlanningRound, SolveRun
 from retreat.errors import Conflict
 from tests.itineraries.planning.conftest import FIRST_NIGHT, NOW, make_batch, submit
@@ -217,3 +217,58 @@ def test_cancel_stops_the_solve_and_keeps_the_best_plan(crowded, open_round, adm
     assert PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.PLACED).exists()
 
 
+
+
+@pytest.mark.parametrize("balance", ["off", "min_share"])
+def test_a_minimum_city_share_gives_way_to_the_other_city(
+    balance, world, open_round, union_tree, users, organiser, sz_organiser, admin, django_capture_on_commit_callbacks
+):
+    """河源 sleeps 20 on the same nights: Dongguan's two high-priority groups fill it on score alone;
+    with every city's minimum at 50 % (Dongguan 10 of 20 people, Shenzhen 4 of 8) Shenzhen's group goes in."""
+    open_round.regional_balance, open_round.min_city_share_percent = balance, 50
+    open_round.save()
+
+    def ask(union, user, actor, people, priority):
+        batch = make_batch(union=union_tree[union], user=users[user], title=f"{union}{people}", people=people)
+        return submit(actor=actor, planning_round=open_round, batch=batch, people=people, rooms=people // 2,
+                      latest=FIRST_NIGHT, priority=priority, preferences=[{"base": world["heyuan"].pk}])
+
+    dg_big = ask("factory", "factory_organiser", organiser, 12, 2)
+    dg_small = ask("factory", "factory_organiser", organiser, 8, 2)
+    sz = ask("sz_enterprise", "shenzhen_organiser", sz_organiser, 8, 0)
+
+    problem = planning_problem.round_problem_build(planning_round=open_round)
+    run = _solve(open_round, admin, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+
+    placed = set(PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.PLACED)
+                 .values_list("pk", flat=True))
+    shares = {share.city_code: share for share in
+              planning_selectors.round_city_shares(actor=admin, round_id=open_round.pk)}
+    assert "shortfall" not in run.result
+    if balance == "off":
+        assert problem.instance.region_minimums == {}
+        assert placed == {dg_big.pk, dg_small.pk}
+        assert shares["440300"].minimum_people == shares["440300"].short_people == 0
+    else:
+        assert problem.instance.region_minimums == {"441900": 10, "440300": 4}
+        assert placed == {dg_big.pk, sz.pk}
+        assert (shares["441900"].minimum_people, shares["441900"].placed_people, shares["441900"].short_people) == (10, 12, 0)
+        assert (shares["440300"].minimum_people, shares["440300"].placed_people, shares["440300"].short_people) == (4, 8, 0)
+
+
+def test_a_minimum_the_bases_cannot_meet_is_reported_short(
+    world, open_round, union_tree, users, organiser, admin, django_capture_on_commit_callbacks, client
+):
+    """A 30-person group fits no base: Dongguan stays short of its 100 % minimum, and the page says by how much."""
+    open_round.regional_balance, open_round.min_city_share_percent = "min_share", 100
+    open_round.save()
+    batch = make_batch(union=union_tree["factory"], user=users["factory_organiser"], title="大团", people=30)
+    submit(actor=organiser, planning_round=open_round, batch=batch, people=30, rooms=15,
+           preferences=[{"base": world["heyuan"].pk}])
+
+    run = _solve(open_round, admin, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+
+    assert run.result["shortfall"] == {"441900": 30}
+    client.force_login(users["province_admin"])
+    page = client.get(f"/planning/{open_round.pk}/").content.decode()
+    assert "保底人数" in page and '<td class="error">30</td>' in page
