@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Planning benchmark: FCFS vs the solver vs the LP bound on every shared instance.
 
-usage: .venv/bin/python bench/plan.py [--time-limit 60] [--workers 2] [--seed 0] [extra.json ...]
+usage: .venv/bin/python bench/plan.py [--time-limit 60] [--workers 2] [--seed 0] [--min-share P] [extra.json ...]
+
+With --min-share P every region (city) gets a minimum of P % of the people its groups
+ask for (`region_minimums`, rounded up): the "people short" column says how many the
+plan leaves short of those minimums, all regions together.
 
 Prints one markdown row per instance; every plan is validated by the checker.
 "CPU s" is the process's CPU time during the solve (both threads): on a shared
@@ -11,6 +15,7 @@ No Django needed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import os
 import sys
@@ -29,8 +34,18 @@ def percent(numerator: float, denominator: float) -> str:
     return f"{100.0 * numerator / denominator:.2f}" if denominator else "-"
 
 
-def run(path: str, time_limit: float, workers: int, seed: int) -> str:
+def with_min_share(instance, percent: int):
+    asked: dict[str, int] = {}
+    for group in instance.groups:
+        asked[group.region] = asked.get(group.region, 0) + group.size
+    return dataclasses.replace(instance, region_minimums={region: -(-people * percent // 100)
+                                                           for region, people in asked.items()})
+
+
+def run(path: str, time_limit: float, workers: int, seed: int, min_share: int | None = None) -> str:
     instance = load_instance(path)
+    if min_share:
+        instance = with_min_share(instance, min_share)
     fcfs = fcfs_result(instance)
     fcfs_problems = check_result(instance, fcfs)
 
@@ -57,7 +72,8 @@ def run(path: str, time_limit: float, workers: int, seed: int) -> str:
             f"{'-' if lp_value is None else f'{lp_value:,.2f}'} | {bound:,} | "
             f"{percent(bound - result.objective, bound)} | {percent(result.objective - fcfs.objective, fcfs.objective)} | "
             f"{len(result.assignments):,}/{len(fcfs.assignments):,} | {stats[0].lp_seconds:.1f} | "
-            f"{stats[0].steps} | {' / '.join(reached)} | {wall:.1f} | {cpu:.1f} | {result.status} | {valid} |")
+            f"{stats[0].steps} | {' / '.join(reached)} | {wall:.1f} | {cpu:.1f} | {result.status} | {valid} |"
+            + (f" {sum(fcfs.shortfall.values()):,} / {sum(result.shortfall.values()):,} |" if min_share else ""))
 
 
 def main() -> None:
@@ -67,6 +83,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only-extra", action="store_true", help="skip the shared instances")
+    parser.add_argument("--min-share", type=int, help="every region's minimum, in percent of the people it asks for")
     args = parser.parse_args()
 
     paths = [] if args.only_extra else sorted(glob.glob(os.path.join(SHARED_INSTANCES, "*.json")))
@@ -75,10 +92,11 @@ def main() -> None:
     print(f"time limit {args.time_limit:g} s, {args.workers} workers, seed {args.seed}, "
           f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print("| instance | groups | FCFS | solver | LP value | bound | gap to bound % | over FCFS % | "
-          "placed (solver/FCFS) | LP s | LNS steps | s to gap 5/3/2/1 % | wall s | CPU s | status | valid |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|")
+          "placed (solver/FCFS) | LP s | LNS steps | s to gap 5/3/2/1 % | wall s | CPU s | status | valid |"
+          + (" people short (FCFS / solver) |" if args.min_share else ""))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|" + ("---:|" if args.min_share else ""))
     for path in paths:
-        print(run(path, args.time_limit, args.workers, args.seed), flush=True)
+        print(run(path, args.time_limit, args.workers, args.seed, args.min_share), flush=True)
 
 
 if __name__ == "__main__":
