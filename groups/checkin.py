@@ -324,6 +324,13 @@ class ArrivalCount:
     no_shows: int = 0
     awaited: int = 0
 
+    @property
+    def arrival_percent(self) -> int | None:
+        """Arrived out of the people whose arrival day has come (arrived + no-shows), a whole percent; people still
+        awaited do not count against it. None while nobody is due yet."""
+        due = self.arrived + self.no_shows
+        return (200 * self.arrived + due) // (2 * due) if due else None
+
     def __add__(self, other: "ArrivalCount") -> "ArrivalCount":
         return ArrivalCount(
             expected=self.expected + other.expected,

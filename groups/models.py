@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Organisation(models.Model):
@@ -265,6 +266,19 @@ class BookingLine(models.Model):
 class BookingEvent(models.Model):
     """Audit trail of a booking: every status change and partial change, by whom."""
 
+    # What the booking page prints for each ``action`` code (an unknown code prints as stored).
+    ACTION_LABELS = {
+        "hold": pgettext_lazy("booking event", "暂留"),
+        "plan_hold": pgettext_lazy("booking event", "统筹发布暂留"),
+        "waitlist_offer": pgettext_lazy("booking event", "候补转暂留"),
+        "confirm": pgettext_lazy("booking event", "确认"),
+        "reduce": pgettext_lazy("booking event", "部分取消"),
+        "cancel": pgettext_lazy("booking event", "取消"),
+        "lapse": pgettext_lazy("booking event", "暂留到期释放"),
+        "check_in": pgettext_lazy("booking event", "入住核销"),
+        "complete": pgettext_lazy("booking event", "完成"),
+    }
+
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=24)
     from_status = models.CharField(max_length=12, blank=True)
@@ -275,6 +289,25 @@ class BookingEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def from_status_label(self) -> str:
+        return _status_label(self.from_status)
+
+    @property
+    def to_status_label(self) -> str:
+        return _status_label(self.to_status)
+
+
+def _status_label(status: str) -> str:
+    """A booking status code as its (translated) name; no status (a new booking) is "—"."""
+    if not status:
+        return "—"
+    return str(dict(Booking.Status.choices).get(status, status))
 
 
 class IdempotencyRecord(models.Model):

@@ -167,7 +167,7 @@ def booking_get(*, actor: Actor, booking_id: int) -> Booking:
     booking = (
         Booking.objects.filter(visible_bookings_q(actor), pk=booking_id)
         .select_related("base", "union", "batch", "route_departure__route")
-        .prefetch_related("lines__room_type", "events")
+        .prefetch_related("lines__room_type", "events__actor")
         .first()
     )
     if booking is None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from bases.models import RouteDeparture
 from groups.access import Actor, Role
-from groups.bookings import organiser_batch_get
+from groups.bookings import MAX_STAY_NIGHTS, organiser_batch_get
 from groups.identity import InvalidResidentId, encrypt_resident_id, reencrypt_resident_id, resident_id_hash
 from groups.models import ApiToken, Batch, Booking, Membership, Organisation, Participant
 from groups.participants import UnreadableFile, read_participant_file
@@ -84,6 +84,8 @@ def batch_create(
         union = Organisation.objects.filter(pk=union_id, path__startswith=actor.organisation.path).first()
         if union is None:
             raise NotFound("工会不存在 (union not found)", detail={"union_id": union_id})
+    _check_batch_terms(nights=nights, min_front_line_percent=min_front_line_percent, no_repeat_years=no_repeat_years,
+                       max_stay_days=max_stay_days)
     horizon = timezone.localdate() + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
     if arrival is not None and arrival > horizon:
         raise ValidationFailed(
@@ -106,6 +108,25 @@ def batch_create(
         raise ValidationFailed("批次信息有误 (invalid batch): " + "; ".join(error.messages), detail=error.message_dict) from None
     batch.save()
     return batch
+
+
+def _check_batch_terms(*, nights: int, min_front_line_percent: int | None, no_repeat_years: int | None,
+                       max_stay_days: int | None) -> None:
+    """The batch's numbers, each refused with a sentence saying what is allowed (the API's schema has the same bounds),
+    instead of a database constraint's name."""
+    problems = {}
+    if not 1 <= nights <= MAX_STAY_NIGHTS:
+        problems["nights"] = f"住宿晚数须在 1 到 {MAX_STAY_NIGHTS} 之间 (nights must be 1..{MAX_STAY_NIGHTS}): {nights}"
+    if min_front_line_percent is not None and not 0 <= min_front_line_percent <= 100:
+        problems["min_front_line_percent"] = (
+            f"一线职工最低占比须在 0 到 100 之间 (front-line share must be 0..100): {min_front_line_percent}"
+        )
+    if no_repeat_years is not None and not 1 <= no_repeat_years <= 20:
+        problems["no_repeat_years"] = f"不得重复参加的年数须在 1 到 20 之间 (no-repeat years must be 1..20): {no_repeat_years}"
+    if max_stay_days is not None and not 1 <= max_stay_days <= 60:
+        problems["max_stay_days"] = f"最长天数须在 1 到 60 之间 (longest stay must be 1..60 days): {max_stay_days}"
+    if problems:
+        raise ValidationFailed("批次信息有误 (invalid batch): " + "; ".join(problems.values()), detail=problems)
 
 
 # --- participants -----------------------------------------------------------------------

@@ -61,6 +61,9 @@ class Contact:
     name: str
     phone: str
     email: str
+    # What the role is ("base" or "organiser") and of whom, for pages that print the role in the reader's language.
+    kind: str = ""
+    of: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,8 @@ def _contacts(stay: StayFacts) -> tuple[Contact, ...]:
     for line in stay.lodging:
         places.setdefault(line.place.base_id, line.place)
     base_contacts = tuple(
-        Contact(role=f"基地联系人 · {place.name}", name=place.contact_name, phone=place.contact_phone, email=place.contact_email)
+        Contact(role=f"基地联系人 · {place.name}", name=place.contact_name, phone=place.contact_phone, email=place.contact_email,
+                kind="base", of=place.name)
         for place in places.values()
     )
     return (*base_contacts, stay.organiser)

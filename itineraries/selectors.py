@@ -106,6 +106,8 @@ def stay_facts_of(booking: Booking) -> StayFacts:
             name=organiser.get_full_name() or organiser.username,
             phone=booking.union.contact_phone,
             email=organiser.email,
+            kind="organiser",
+            of=booking.union.name,
         ),
         travellers=tuple(
             Traveller(

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from groups import checkin
@@ -120,6 +121,11 @@ def booking_arrivals(request, reference: str):
         return redirect("booking-arrivals", reference=reference)
     detail = checkin.booking_arrivals(actor=actor, reference=reference)
     return render(request, "groups/booking_arrivals.html", {"detail": detail, "booking": detail.booking, "may_check_in": actor.is_operator})
+
+
+# The builder's meals of a plain stay, Chinese words the page translates with {% translate meal %} (a route's
+# own meals are free text and print as written).
+PLAIN_STAY_MEALS = (gettext_noop("早餐"), gettext_noop("午餐"), gettext_noop("晚餐"))
 
 
 @login_required

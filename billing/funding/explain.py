@@ -85,7 +85,7 @@ class Explanation:
     def text(self, language: Language) -> str:
         zh, en = _TEMPLATES[self.rule]
         template = zh if language == "zh" else en
-        values = {name: format_fen(value) if name.endswith("_fen") else value for name, value in self.params.items()}
+        values = {name: _param_text(name, value, language) for name, value in self.params.items()}
         return template.format(amount=format_fen(self.amount_fen), **values)
 
     def as_dict(self) -> dict[str, object]:
@@ -97,6 +97,21 @@ class Explanation:
             "programme_id": self.programme_id,
             "params": dict(self.params),
         }
+
+
+# Code-valued parameters printed as words: (Chinese, English) by code.
+_CODE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "certification_level": {"provincial": ("省级", "provincial"), "city": ("市级", "city")},
+}
+
+
+def _param_text(name: str, value: str | int, language: Language) -> str | int:
+    if name.endswith("_fen"):
+        return format_fen(value)
+    words = _CODE_WORDS.get(name, {}).get(value) if isinstance(value, str) else None
+    if words:
+        return words[0] if language == "zh" else words[1]
+    return value
 
 
 def format_percent(part: int, whole: int) -> str:

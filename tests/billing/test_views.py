@@ -29,6 +29,18 @@ def test_programme_pages_show_balances_and_a_usage_chart(world, committed, users
 
 
 @pytest.mark.django_db
+def test_the_usage_chart_speaks_the_readers_language(world, committed, users, client_for):
+    client = client_for(users["dongguan_fund"])
+    path = f"/billing/programmes/{world['dongguan_cover'].pk}/"
+    chinese = client.get(path).content.decode()
+    assert 'aria-label="经费使用趋势"' in chinese and "已支出 ¥" in chinese
+    english = client.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chart = english[english.index("<svg"):english.index("</svg>")]
+    assert 'aria-label="Fund use over time"' in chart and "Budget ¥" in chart and "Spent ¥" in chart
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in chart)
+
+
+@pytest.mark.django_db
 def test_operator_submits_from_the_check_ins_and_the_fund_manager_approves(world, committed, users, client_for):
     check_in_all(committed, user=users["operator"], except_names=("张伟",))
     operator = client_for(users["operator"])

@@ -149,3 +149,19 @@ def test_api_another_tenants_booking_arrivals_are_404(season, users, client_for)
     assert client_for(users["dongguan_organiser"]).get(f"{API}/bookings/{reference}/arrivals").status_code == 404
     assert client_for(users["other_operator"]).get(f"{API}/bookings/{reference}/arrivals").status_code == 404
     assert client_for(users["operator"]).get(f"{API}/bookings/{reference}/arrivals").status_code == 200
+
+
+def test_the_arrival_rate_counts_only_the_people_who_were_due(season, users):
+    figures = {f.key: f for f in arrival_figures(actor=actor_of(users["province_admin"]), group_by=FigureGrouping.MONTH, today=TODAY)}
+    assert figures["2025-04"].count.arrival_percent == 100
+    assert figures["2025-05"].count.arrival_percent == 75  # 3 of the 4 due (one no-show); today's two awaited do not count
+    assert figures["2025-06"].count.arrival_percent is None  # nobody due yet: no rate, not 0 %
+    assert arrival_totals(list(figures.values())).count.arrival_percent == 89  # 8 of 9, rounded
+
+
+def test_the_figures_page_prints_the_rate_of_those_due_and_a_translated_total(season, users, client_for):
+    web = client_for(users["province_admin"])
+    html = web.get("/itineraries/arrivals/stats/?group_by=month&date_from=2025-05-01&date_to=2025-06-30").content.decode()
+    assert "<th>合计</th>" in html and "(total)" not in html
+    english = web.get("/itineraries/arrivals/stats/?group_by=month", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<th>Total</th>" in english and "合计" not in english

@@ -182,3 +182,29 @@ def test_the_booking_page_warns_when_the_rooms_cannot_house_the_list(users, batc
     add_participant(batch, sequence=3)
     assert 'id="rooming-warning"' not in web.get(f"/bookings/{booking.pk}/").content.decode()
     assert 'id="rooming-warning"' not in client_for(users["operator"]).get(f"/bookings/{booking.pk}/").content.decode()
+
+
+def test_the_booking_history_names_actions_and_statuses_in_the_readers_language(users, batch, twin, client_for):
+    web = client_for(users["factory_organiser"])
+    web.post(f"/batches/{batch.pk}/availability/?arrival={ARRIVAL}&nights=3",
+             {"action": "hold", "base_id": twin.base_id, f"rooms_{twin.pk}": "2", f"people_{twin.pk}": "4"})
+    booking = Booking.objects.get()
+    web.post(f"/bookings/{booking.pk}/", {"action": "cancel"})
+    html = web.get(f"/bookings/{booking.pk}/").content.decode()
+    history = html[html.index('id="booking-events"'):]
+    assert "暂留 · — → 暂留" in history and "取消 · 暂留 → 已取消" in history
+    assert "held" not in history and "cancelled" not in history
+    english = web.get(f"/bookings/{booking.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    history = english[english.index('id="booking-events"'):]
+    assert "Hold · — → Held" in history and "Cancellation · Held → Cancelled" in history
+
+
+def test_a_batch_with_numbers_out_of_range_is_refused_with_a_sentence(users, client_for):
+    web = client_for(users["factory_organiser"])
+    for fields, words in [({"nights": "0"}, "住宿晚数须在 1 到 30 之间"), ({"nights": "31"}, "住宿晚数须在 1 到 30 之间"),
+                          ({"nights": "3", "min_front_line_percent": "150"}, "一线职工最低占比须在 0 到 100 之间"),
+                          ({"nights": "3", "no_repeat_years": "0"}, "不得重复参加的年数须在 1 到 20 之间")]:
+        page = web.post("/batches/", {"title": "越界批次", "arrival": ARRIVAL.isoformat(), **fields})
+        html = page.content.decode()
+        assert page.status_code == 200 and words in html and "约束" not in html, fields
+    assert not Batch.objects.filter(title="越界批次").exists()

@@ -29,6 +29,18 @@ def test_the_itinerary_page_shows_the_days_and_every_code(booking, users, client
     assert f"/itineraries/bookings/{booking.reference}/itinerary.ics" in html
 
 
+def test_the_itinerary_page_follows_the_readers_language(booking, users, client_for):
+    client = client_for(users["factory_organiser"])
+    chinese = client.get(f"/itineraries/bookings/{booking.reference}/").content.decode()
+    assert "抵达 河源温泉疗休养基地" in chinese and "离开 河源温泉疗休养基地，返程" in chinese and "早餐、午餐、晚餐" in chinese
+    assert "基地联系人 · 河源温泉疗休养基地" in chinese
+    english = client.get(f"/itineraries/bookings/{booking.reference}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Arrive at 河源温泉疗休养基地" in english and "Leave 河源温泉疗休养基地 and travel home" in english
+    assert "Breakfast, Lunch, Dinner" in english and "Base contact · 河源温泉疗休养基地" in english and "Union organiser · " in english
+    for words in ("抵达", "返程", "早餐", "晚餐", "基地联系人", "工会组织者", "第 2 天"):
+        assert words not in english, words
+
+
 def test_itinerary_downloads(booking, users, client_for):
     client = client_for(users["factory_organiser"])
     pdf = client.get(f"/itineraries/bookings/{booking.reference}/itinerary.pdf")

@@ -76,3 +76,14 @@ def test_every_line_of_a_busy_split_renders_in_both_languages_and_stores_as_json
     for line in lines:
         assert line.text("zh") and line.text("en")
     json.dumps([line.as_dict() for line in lines], ensure_ascii=False)
+
+
+def test_a_certification_level_prints_as_a_word_not_its_code():
+    line = Explanation(
+        person_key=None, rule=Rule.NOT_APPLICABLE_CERTIFICATION, amount_fen=0, programme_id="prog",
+        params={"programme": "省级定额补助", "certification_level": "city"},
+    )
+    assert line.text("zh") == "省级定额补助：基地认定级别（市级）不符合"
+    assert line.text("en") == "省级定额补助: base certification level (city) not eligible"
+    assert "（省级）" in Explanation(person_key=None, rule=Rule.NOT_APPLICABLE_CERTIFICATION, amount_fen=0,
+                                   params={"programme": "p", "certification_level": "provincial"}).text("zh")
