@@ -91,6 +91,9 @@ class Command(BaseCommand):
             f"bound      {result.bound:,}" if result.bound is not None else "bound      -",
             f"gap        {gap:.2%}" if gap is not None else "gap        -",
             f"placed     {len(result.assignments)} of {len(instance.groups)} groups",
+            *([f"short      {sum(result.shortfall.values()):,} people of the region minimums "
+               + ", ".join(f"{region} {people:,}" for region, people in result.shortfall.items())]
+              if result.shortfall else []),
             f"time       {result.wall_seconds:.1f} s",
             f"checker    {'valid' if not violations else f'{len(violations)} violations'}",
         ]

@@ -89,3 +89,22 @@ def test_solve_names_what_is_wrong_in_the_file_and_where(tmp_path):
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(CommandError, match=re.escape("group G00001 nights: must be at least 1, got 0")):
         call_command("plan", "solve", str(path))
+
+
+def test_solve_says_how_many_people_the_region_minimums_leave_short(tmp_path):
+    """small-s4 with a minimum above everything its 441900 groups ask for: the summary and the file say the shortfall."""
+    with open(SMALL, encoding="utf-8") as handle:
+        data = json.load(handle)
+    region = data["groups"][0]["region"]
+    asked = sum(group["size"] for group in data["groups"] if group["region"] == region)
+    data["region_minimums"] = {region: asked + 5}
+    path, out = tmp_path / "round.json", tmp_path / "result.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    summary = io.StringIO()
+
+    call_command("plan", "solve", str(path), "--time-limit", "5", "--out", str(out), stdout=summary)
+
+    result = result_from_dict(json.loads(out.read_text(encoding="utf-8")))
+    assert result.shortfall[region] >= 5
+    assert f"short      {result.shortfall[region]:,} people of the region minimums {region}" in summary.getvalue()
+    assert check_result(instance_from_dict(data), result) == []
