@@ -89,9 +89,10 @@ def round_create(request):
 
 
 def _city_bars(shares: list[selectors.CityShare]) -> list[dict]:
-    """Rows of the inline SVG bar chart: one bar per city, its length the placed share."""
+    """Rows of the inline SVG bar chart: one bar per city, its length the placed share, a mark at its minimum."""
     return [
-        {"share": share, "y": index * 26, "width": round(BAR_CHART_WIDTH * share.share_percent / 100)}
+        {"share": share, "y": index * 26, "width": round(BAR_CHART_WIDTH * share.share_percent / 100),
+         "minimum_x": 60 + BAR_CHART_WIDTH * share.minimum_people // share.requested_people if share.minimum_people else None}
         for index, share in enumerate(shares)
     ]
 

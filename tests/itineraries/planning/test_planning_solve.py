@@ -272,3 +272,4 @@ def test_a_minimum_the_bases_cannot_meet_is_reported_short(
     client.force_login(users["province_admin"])
     page = client.get(f"/planning/{open_round.pk}/").content.decode()
     assert "保底人数" in page and '<td class="error">30</td>' in page
+    assert '<line x1="420" y1="1" x2="420" y2="23"' in page  # the minimum's mark: the whole bar
