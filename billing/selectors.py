@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from bases.models import Base
 from billing import inputs, ledger
@@ -241,6 +241,12 @@ def settlement_for_decision(*, actor: Actor, settlement_id: int) -> Settlement:
 
 def settlements_of_month(*, actor: Actor, month: dt.date) -> QuerySet[Settlement]:
     return settlement_list(actor=actor, month=month).order_by("booking__base_id", "number")
+
+
+def latest_settlement_month(*, actor: Actor) -> dt.date | None:
+    """The first day of the latest month (by arrival, as statements count) with a settlement the actor sees; None if none."""
+    latest = settlement_list(actor=actor).aggregate(latest=Max("booking__arrival"))["latest"]
+    return latest.replace(day=1) if latest else None
 
 
 def programmes_of_settlements(*, settlements: Sequence[Settlement]) -> QuerySet[FundProgramme]:

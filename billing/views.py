@@ -171,7 +171,7 @@ def cost_split(request, actor, booking_id: int):
 @billing_page
 def statements(request, actor):
     try:
-        month = _month(request)
+        month = _month(request) if request.GET.get("month") else _statements_default_month(actor)
     except ApplicationError as error:
         messages.error(request, error.message)
         month = timezone.localdate().replace(day=1)
@@ -187,6 +187,11 @@ def statements(request, actor):
             "batches": selectors.month_batch_list(actor=actor)[:10],
         },
     )
+
+
+def _statements_default_month(actor) -> dt.date:
+    """With no month asked for: the latest month that has settlements, else the current month."""
+    return selectors.latest_settlement_month(actor=actor) or timezone.localdate().replace(day=1)
 
 
 @billing_page

@@ -1,8 +1,9 @@
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from billing import documents, services
 from billing.models import Settlement
@@ -133,3 +134,34 @@ def test_explanations_follow_the_readers_language_and_the_pdf_stays_chinese(worl
     with translation.override("en"):
         notes = documents.settlement_context(settlement)["booking_notes"]  # what the PDF prints: Chinese
     assert any("本团合计" in note for note in notes) and not any("total for the booking" in note for note in notes)
+
+
+@pytest.mark.django_db
+def test_the_settlement_page_prints_every_amount_with_thousands_separators(world, committed, users, client_for):
+    arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in committed.batch.participants.all()]
+    extras = [services.ExtraActual(name="大巴接送", amount=Decimal("5560"))]
+    settlement = services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals, extras=extras, now=NOW)
+    fund = client_for(users["dongguan_fund"])
+    page = fund.get(f"/billing/settlements/{settlement.pk}/").content.decode()
+    assert "大巴接送：¥5,560.00（" in page
+    assert re.findall(r"¥\d{4,}", page) == []  # extras, cost lines, split and totals alike
+    english = fund.get(f"/billing/settlements/{settlement.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "大巴接送: ¥5,560.00 (" in english
+
+
+@pytest.mark.django_db
+def test_the_statements_page_opens_on_the_latest_month_with_settlements(world, committed, users, client_for, union_tree):
+    fund = client_for(users["dongguan_fund"])
+    current = timezone.localdate().strftime("%Y-%m")
+    assert f'name="month" value="{current}"' in fund.get("/billing/statements/").content.decode()  # none yet
+
+    arrivals = [services.ArrivalActual(participant_id=p.pk, nights=3) for p in committed.batch.participants.all()]
+    settlement = services.settlement_submit(actor=world["operator"], booking_id=committed.pk, arrivals=arrivals, extras=[], now=NOW)
+    page = fund.get("/billing/statements/").content.decode()
+    assert committed.arrival.strftime("%Y-%m") == "2026-11"
+    assert 'name="month" value="2026-11"' in page and settlement.number in page
+
+    asked = fund.get("/billing/statements/?month=2026-10").content.decode()
+    assert 'name="month" value="2026-10"' in asked and settlement.number not in asked
+    outsider = client_for(member(organisation=union_tree["shenzhen"], role=Membership.Role.FUND_MANAGER))
+    assert f'name="month" value="{current}"' in outsider.get("/billing/statements/").content.decode()  # sees none of them

@@ -208,3 +208,14 @@ def test_a_batch_with_numbers_out_of_range_is_refused_with_a_sentence(users, cli
         html = page.content.decode()
         assert page.status_code == 200 and words in html and "约束" not in html, fields
     assert not Batch.objects.filter(title="越界批次").exists()
+
+
+def test_an_empty_search_says_to_widen_it_and_offers_no_waitlist_it_cannot_give(users, batch, twin, client_for):
+    web = client_for(users["factory_organiser"])
+    page = web.get(f"/batches/{batch.pk}/availability/?arrival={ARRIVAL}&nights=3&people=200&rooms=100").content.decode()
+    assert twin.base.name not in page
+    assert "请调整抵达日期、晚数、人数或房间数后重新查询" in page
+    assert "加入候补" not in page  # no base chosen, so no waitlist form, and the page no longer promises one
+    english = web.get(f"/batches/{batch.pk}/availability/?arrival={ARRIVAL}&nights=3&people=200&rooms=100",
+                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "change the arrival date, nights, people or rooms and search again" in english

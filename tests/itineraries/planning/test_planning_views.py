@@ -1,5 +1,7 @@
 """The planning pages: admins create and run rounds, organisers submit and answer."""
 
+from decimal import Decimal
+
 from django.utils import timezone
 
 from itineraries.models import PlanningRequest, PlanningRound
@@ -97,3 +99,12 @@ def test_the_round_page_pages_and_filters_the_requests(world, open_round, union_
     assert "需求（1）" in unplaced and "分页团2" in unplaced and "分页团0" not in unplaced
     assert "未能安排 1" in unplaced
     assert admin.get(f"/planning/{open_round.pk}/?status=nonsense&page=99").status_code == 200
+
+
+def test_the_new_round_form_shows_programme_balances_with_thousands_separators(world, users, client_for):
+    assert world["programme"].available == Decimal("100000.00")
+    client = client_for(users["province_admin"])
+    page = client.get("/planning/new/").content.decode()
+    assert "（可用 ¥100,000.00）" in page and "100000.00" not in page
+    english = client.get("/planning/new/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "(¥100,000.00 available)" in english
