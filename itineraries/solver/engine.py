@@ -36,8 +36,8 @@ from . import neighbourhoods
 from .neighbourhoods import NeighbourhoodPicker
 from .reasons import explain_unplaced
 from .space import Space, compile_space
-from .state import NOT_PLACED, PlanState
-from .subproblem import StepPipeline, region_need, reoptimise
+from .state import NOT_PLACED, PlanState, region_need
+from .subproblem import StepPipeline, reoptimise
 
 ProgressCallback = Callable[[int, "int | None", "float | None", float], None]
 

@@ -115,11 +115,6 @@ class Instance:
     # these minimums as few as it can, then scores as much as it can.
     region_minimums: dict[str, int] = field(default_factory=dict, hash=False)
 
-    def shortfall(self, placed_people: dict[str, int]) -> dict[str, int]:
-        """People short of each region's minimum, given the people placed per region (short ones only)."""
-        return {region: least - placed_people.get(region, 0)
-                for region, least in sorted(self.region_minimums.items()) if placed_people.get(region, 0) < least}
-
 
 @dataclass(frozen=True, order=True)
 class Assignment:

@@ -8,6 +8,11 @@ from .space import Space, stays_of
 NOT_PLACED = -1
 
 
+def region_need(space: Space, plan) -> np.ndarray:
+    """[region] people still to place to reach each minimum, beyond what `plan` (or a step's view) holds."""
+    return np.maximum(space.region_min - plan.region_people, 0)
+
+
 class PlanState:
     def __init__(self, space: Space):
         self.space = space
@@ -32,7 +37,7 @@ class PlanState:
     @property
     def shortfall(self) -> int:
         """People short of the regions' minimums, all regions together (0 without minimums)."""
-        return int(np.maximum(self.space.region_min - self.region_people, 0).sum())
+        return int(region_need(self.space, self).sum())
 
     def better_than(self, other: "PlanState") -> bool:
         """Fewer people short of the minimums, or as few and a higher score."""

@@ -13,7 +13,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .space import Space, stays_of
-from .state import NOT_PLACED, PlanState
+from .state import NOT_PLACED, PlanState, region_need
 
 
 @dataclass
@@ -218,11 +218,6 @@ def build_model_text(space: Space, state: PlanState, cands: np.ndarray, hinted: 
     parts.append(f"objective {{ vars: {everything} coeffs: {_list(costs)} scaling_factor: -1 }}")
     parts.append(f"solution_hint {{ vars: {everything} values: {_list(hint_values)} }}")
     return "\n".join(parts)
-
-
-def region_need(space: Space, state) -> np.ndarray:
-    """[region] people still to place to reach each minimum, beyond what `state` holds."""
-    return np.maximum(space.region_min - state.region_people, 0)
 
 
 def step_ceiling(space: Space, cands: np.ndarray) -> int:
