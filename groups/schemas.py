@@ -5,6 +5,9 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from groups.bookings import MAX_STAY_NIGHTS
+from groups.services import MAX_NO_REPEAT_YEARS, MAX_STAY_DAYS
+
 
 class LoginIn(Schema):
     username: str = Field(..., min_length=1, max_length=150)
@@ -53,11 +56,11 @@ class BatchIn(Schema):
     union_id: int | None = None
     purpose: str = Field("", max_length=2000)
     arrival: dt.date | None = None
-    nights: int = Field(3, ge=1, le=30)
+    nights: int = Field(3, ge=1, le=MAX_STAY_NIGHTS)
     route_departure_id: int | None = None
     min_front_line_percent: int | None = Field(None, ge=0, le=100)
-    no_repeat_years: int | None = Field(None, ge=1, le=20)
-    max_stay_days: int | None = Field(None, ge=1, le=60)
+    no_repeat_years: int | None = Field(None, ge=1, le=MAX_NO_REPEAT_YEARS)
+    max_stay_days: int | None = Field(None, ge=1, le=MAX_STAY_DAYS)
     family_allowed: bool = True
 
 

@@ -110,6 +110,11 @@ def batch_create(
     return batch
 
 
+# a batch's limits (the API's schema `BatchIn` uses them too)
+MAX_NO_REPEAT_YEARS = 20
+MAX_STAY_DAYS = 60
+
+
 def _check_batch_terms(*, nights: int, min_front_line_percent: int | None, no_repeat_years: int | None,
                        max_stay_days: int | None) -> None:
     """The batch's numbers, each refused with a sentence saying what is allowed (the API's schema has the same bounds),
@@ -121,10 +126,12 @@ def _check_batch_terms(*, nights: int, min_front_line_percent: int | None, no_re
         problems["min_front_line_percent"] = (
             f"一线职工最低占比须在 0 到 100 之间 (front-line share must be 0..100): {min_front_line_percent}"
         )
-    if no_repeat_years is not None and not 1 <= no_repeat_years <= 20:
-        problems["no_repeat_years"] = f"不得重复参加的年数须在 1 到 20 之间 (no-repeat years must be 1..20): {no_repeat_years}"
-    if max_stay_days is not None and not 1 <= max_stay_days <= 60:
-        problems["max_stay_days"] = f"最长天数须在 1 到 60 之间 (longest stay must be 1..60 days): {max_stay_days}"
+    if no_repeat_years is not None and not 1 <= no_repeat_years <= MAX_NO_REPEAT_YEARS:
+        problems["no_repeat_years"] = (f"不得重复参加的年数须在 1 到 {MAX_NO_REPEAT_YEARS} 之间 "
+                                       f"(no-repeat years must be 1..{MAX_NO_REPEAT_YEARS}): {no_repeat_years}")
+    if max_stay_days is not None and not 1 <= max_stay_days <= MAX_STAY_DAYS:
+        problems["max_stay_days"] = (f"最长天数须在 1 到 {MAX_STAY_DAYS} 之间 "
+                                     f"(longest stay must be 1..{MAX_STAY_DAYS} days): {max_stay_days}")
     if problems:
         raise ValidationFailed("批次信息有误 (invalid batch): " + "; ".join(problems.values()), detail=problems)
 
