@@ -52,11 +52,11 @@ def test_month_statements_and_exports(approved, world, tmp_path):
     month = dt.date(2026, 11, 1)
     settlements = list(selectors.settlements_of_month(actor=world["fund"], month=month))
     base_text = pdf_text(documents.base_statement_pdf(base=world["base"], month=month, settlements=settlements), tmp_path)
-    assert "基地月度结算汇总表" in base_text and approved.number in base_text and "¥11060.00" in base_text
+    assert "基地月度结算汇总表" in base_text and approved.number in base_text and "¥11,060.00" in base_text
     programme_text = pdf_text(
         documents.programme_statement_pdf(programme=world["dongguan_cover"], month=month, settlements=settlements), tmp_path
     )
-    assert "东莞市职工疗休养专项经费" in programme_text and "¥4800.00" in programme_text
+    assert "东莞市职工疗休养专项经费" in programme_text and "¥4,800.00" in programme_text
 
     workbook = openpyxl.load_workbook(io.BytesIO(documents.settlements_xlsx(settlements=settlements, title="2026-11")))
     rows = list(workbook.active.values)

@@ -22,7 +22,7 @@ def committed(world, booking):
 def test_programme_pages_show_balances_and_a_usage_chart(world, committed, users, client_for, union_tree):
     client = client_for(users["dongguan_fund"])
     listing = client.get("/billing/").content.decode()
-    assert "东莞市职工疗休养专项经费" in listing and "¥44600.00" in listing and "省总疗休养定额补助" not in listing
+    assert "东莞市职工疗休养专项经费" in listing and "¥44,600.00" in listing and "省总疗休养定额补助" not in listing
     detail = client.get(f"/billing/programmes/{world['dongguan_cover'].pk}/").content.decode()
     assert "<svg" in detail and "<polyline" in detail and "确认承诺" in detail and "结算审核" in detail  # nav link
     outsider = member(organisation=union_tree["shenzhen"], role=Membership.Role.FUND_MANAGER)
