@@ -65,7 +65,7 @@ def test_the_directory_lists_published_routes_and_filters_them(users, client_for
     assert listed(client.get("/bases/routes/", {**window, "seats": 5})) == {heyuan, shaoguan}
     assert listed(client.get("/bases/routes/", {"seats": 40})) == {heyuan}  # from today on: the day-20 departure
     page = client.get("/bases/routes/").content.decode()
-    assert "河源" in page and "¥1280.00" in page and "温泉康养" in page
+    assert "河源" in page and "¥1,280.00" in page and "温泉康养" in page
 
 
 def test_the_directory_explains_bad_filters_inline(users, client_for, routes, today):
@@ -91,7 +91,7 @@ def test_the_route_page_shows_the_programme_nights_price_and_departures(users, c
     route = routes["heyuan"]
     RouteDeparture.objects.create(route=route, date=today - dt.timedelta(days=3), seats=40)  # gone: not shown
     page = client_for(users["dongguan_organiser"]).get(f"/bases/routes/{route.pk}/").content.decode()
-    for text in ("河源温泉康养三日游", "¥1280.00", "第 1 天", "第 3 天", "09:30", "第2站", "活动2", "午餐", "标准双床房",
+    for text in ("河源温泉康养三日游", "¥1,280.00", "第 1 天", "第 3 天", "09:30", "第2站", "活动2", "午餐", "标准双床房",
                  f'href="/bases/{heyuan_base.pk}/"', str(today + dt.timedelta(days=10)), str(today + dt.timedelta(days=20))):
         assert text in page, text
     assert str(today - dt.timedelta(days=3)) not in page
