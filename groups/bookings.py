@@ -103,11 +103,16 @@ def _locked_booking(*, actor: Actor, booking_id: int) -> Booking:
 # --- checks -----------------------------------------------------------------------------
 
 
+def nights_problem(nights: int) -> str | None:
+    """What is wrong with a stay of ``nights``, in words, or None."""
+    if 1 <= nights <= MAX_STAY_NIGHTS:
+        return None
+    return f"住宿晚数须在 1 到 {MAX_STAY_NIGHTS} 之间 (nights must be 1..{MAX_STAY_NIGHTS}): {nights}"
+
+
 def check_stay_dates(*, arrival: dt.date, nights: int, today: dt.date) -> None:
-    if not 1 <= nights <= MAX_STAY_NIGHTS:
-        raise ValidationFailed(
-            f"晚数须在 1 到 {MAX_STAY_NIGHTS} 之间 (nights must be 1..{MAX_STAY_NIGHTS}): {nights}", detail={"nights": nights}
-        )
+    if problem := nights_problem(nights):
+        raise ValidationFailed(problem, detail={"nights": nights})
     if arrival < today:
         raise ValidationFailed(
             f"抵达日期 {arrival} 早于今天 {today} (arrival is in the past)", detail={"arrival": arrival.isoformat()}

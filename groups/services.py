@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from bases.models import RouteDeparture
 from groups.access import Actor, Role
-from groups.bookings import MAX_STAY_NIGHTS, organiser_batch_get
+from groups.bookings import nights_problem, organiser_batch_get
 from groups.identity import InvalidResidentId, encrypt_resident_id, reencrypt_resident_id, resident_id_hash
 from groups.models import ApiToken, Batch, Booking, Membership, Organisation, Participant
 from groups.participants import UnreadableFile, read_participant_file
@@ -120,8 +120,8 @@ def _check_batch_terms(*, nights: int, min_front_line_percent: int | None, no_re
     """The batch's numbers, each refused with a sentence saying what is allowed (the API's schema has the same bounds),
     instead of a database constraint's name."""
     problems = {}
-    if not 1 <= nights <= MAX_STAY_NIGHTS:
-        problems["nights"] = f"住宿晚数须在 1 到 {MAX_STAY_NIGHTS} 之间 (nights must be 1..{MAX_STAY_NIGHTS}): {nights}"
+    if problem := nights_problem(nights):
+        problems["nights"] = problem
     if min_front_line_percent is not None and not 0 <= min_front_line_percent <= 100:
         problems["min_front_line_percent"] = (
             f"一线职工最低占比须在 0 到 100 之间 (front-line share must be 0..100): {min_front_line_percent}"

@@ -55,15 +55,20 @@ class ProgrammeDay:
     items: tuple[ProgrammeItem, ...]
 
 
+CONTACT_ROLES = {"base": "基地联系人", "organiser": "工会组织者"}
+
+
 @dataclass(frozen=True)
 class Contact:
-    role: str
+    kind: str  # "base" or "organiser": pages print the role in the reader's language, documents in Chinese
+    of: str    # the base's or the union's name
     name: str
     phone: str
     email: str
-    # What the role is ("base" or "organiser") and of whom, for pages that print the role in the reader's language.
-    kind: str = ""
-    of: str = ""
+
+    @property
+    def role(self) -> str:
+        return f"{CONTACT_ROLES[self.kind]} · {self.of}"
 
 
 @dataclass(frozen=True)
@@ -219,8 +224,7 @@ def _contacts(stay: StayFacts) -> tuple[Contact, ...]:
     for line in stay.lodging:
         places.setdefault(line.place.base_id, line.place)
     base_contacts = tuple(
-        Contact(role=f"基地联系人 · {place.name}", name=place.contact_name, phone=place.contact_phone, email=place.contact_email,
-                kind="base", of=place.name)
+        Contact(kind="base", of=place.name, name=place.contact_name, phone=place.contact_phone, email=place.contact_email)
         for place in places.values()
     )
     return (*base_contacts, stay.organiser)

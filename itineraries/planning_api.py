@@ -153,7 +153,7 @@ def round_result(request, round_id: int):
         "run": selectors.solve_run_latest(actor=actor, round_id=round_id),
         "placed_requests": requests.filter(status__in=placed).count(),
         "unplaced_requests": requests.filter(status=PlanningRequest.Status.UNPLACED).count(),
-        "city_shares": selectors.round_city_shares(actor=actor, round_id=round_id),
+        "city_shares": selectors.round_city_shares(planning_round=planning_round, requests=requests),
     }
 
 

@@ -504,11 +504,11 @@ def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
     requested = Counter()
     for request in to_plan + fixed:
         requested[request.union.city_code] += request.people
-    minimums = {city: planning_round.city_minimum(people) for city, people in sorted(requested.items())}
     instance = plan_format.Instance(
         name=f"round-{planning_round.pk}", first_night=first, last_night=last,
         bases=tuple(bases_out), funds=tuple(funds), groups=tuple(groups),
-        region_minimums={city: people for city, people in minimums.items() if people},
+        region_minimums={city: minimum for city, people in sorted(requested.items())
+                         if (minimum := planning_round.city_minimum(people))},
     )
     return PlanningProblem(
         instance=instance, fixed=fixed_assignments, notes=notes, funding=funding

@@ -123,15 +123,14 @@ class CityShare:
         return max(0, self.minimum_people - self.placed_people)
 
 
-def round_city_shares(*, actor: Actor, round_id: int) -> list[CityShare]:
-    """Requested and placed people per city of the requesting union, and the round's minimum for it
-    (of the requests a plan still places: declined ones are out of it), for the result page."""
-    planning_round = round_get(actor=actor, round_id=round_id)
+def round_city_shares(*, planning_round: PlanningRound, requests: QuerySet[PlanningRequest]) -> list[CityShare]:
+    """Requested and placed people per city of the requesting union among ``requests`` (a ``request_list``),
+    and the round's minimum for it (of the requests a plan still places: declined ones are out), for the result page."""
     placed_statuses = {PlanningRequest.Status.PLACED, PlanningRequest.Status.ACCEPTED}
     requested: dict[str, int] = defaultdict(int)
     standing: dict[str, int] = defaultdict(int)
     placed: dict[str, int] = defaultdict(int)
-    for request in request_list(actor=actor, round_id=round_id).exclude(status=PlanningRequest.Status.WITHDRAWN):
+    for request in requests.exclude(status=PlanningRequest.Status.WITHDRAWN):
         city = request.union.city_code
         requested[city] += request.people
         if request.status != PlanningRequest.Status.DECLINED:

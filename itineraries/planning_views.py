@@ -113,7 +113,7 @@ def round_page(request, round_id: int):
     status = request.GET.get("status") if request.GET.get("status") in PlanningRequest.Status.values else None
     every_request = selectors.request_list(actor=actor, round_id=round_id)
     requests = Paginator(every_request.filter(status=status) if status else every_request, REQUESTS_PER_PAGE)
-    shares = selectors.round_city_shares(actor=actor, round_id=round_id)
+    shares = selectors.round_city_shares(planning_round=planning_round, requests=every_request)
     context = {
         "round": planning_round,
         "actor": actor,

@@ -102,12 +102,11 @@ def stay_facts_of(booking: Booking) -> StayFacts:
             for line in lines
         ),
         organiser=Contact(
-            role=f"工会组织者 · {booking.union.name}",
+            kind="organiser",
+            of=booking.union.name,
             name=organiser.get_full_name() or organiser.username,
             phone=booking.union.contact_phone,
             email=organiser.email,
-            kind="organiser",
-            of=booking.union.name,
         ),
         travellers=tuple(
             Traveller(

@@ -6,7 +6,7 @@ from itineraries.builder import Contact, LodgingLine, Place, ProgrammeDay, Progr
 
 HOT_SPRING = Place(base_id=1, name="河源温泉疗休养基地", address="河源市和平县温泉大道1号", contact_name="钟经理", contact_phone="0762-5551234", contact_email="")
 LODGE = Place(base_id=2, name="万绿湖景区酒店", address="河源市东源县万绿湖", contact_name="叶主管", contact_phone="0762-5559876", contact_email="")
-ORGANISER = Contact(role="工会组织者 · 东莞某电子厂工会", name="周敏", phone="0769-22223333", email="")
+ORGANISER = Contact(kind="organiser", of="东莞某电子厂工会", name="周敏", phone="0769-22223333", email="")
 TRAVELLERS = (Traveller(participant_id=1, name="张伟", gender="男", category="一线职工", employer="东莞某电子厂", room="301"),)
 
 

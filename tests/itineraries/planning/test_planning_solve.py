@@ -242,8 +242,9 @@ def test_a_minimum_city_share_gives_way_to_the_other_city(
 
     placed = set(PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.PLACED)
                  .values_list("pk", flat=True))
-    shares = {share.city_code: share for share in
-              planning_selectors.round_city_shares(actor=admin, round_id=open_round.pk)}
+    requests = planning_selectors.request_list(actor=admin, round_id=open_round.pk)
+    shares = {share.city_code: share
+              for share in planning_selectors.round_city_shares(planning_round=open_round, requests=requests)}
     assert "shortfall" not in run.result
     if balance == "off":
         assert problem.instance.region_minimums == {}

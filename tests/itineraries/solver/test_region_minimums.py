@@ -1,6 +1,5 @@
 """The `region_minimums` extension: fewer people short of the minimums first, then the score."""
 import dataclasses
-import datetime as dt
 import itertools
 from collections import defaultdict
 
@@ -13,7 +12,7 @@ from itineraries.solver.instance import (FormatError, dumps_instance, dumps_resu
 from itineraries.solver.space import compile_space
 
 from .test_solver import _solve_lns, medium_lns  # noqa: F401  (a fixture)
-from .tiny import random_instance
+from .tiny import placements, random_instance
 
 REGIONS = ("441900", "440300")
 
@@ -33,20 +32,9 @@ def brute_force(inst) -> tuple[int, int]:
     """(fewest people short, best score with that few short) over every plan, exhaustively."""
     bases = {b.id: b for b in inst.bases}
     budget = {f.id: f.budget_fen for f in inst.funds}
-    n_days = (inst.last_night - inst.first_night).days + 1
-    choices = []
-    for g in inst.groups:
-        options = [None]
-        for o in g.options:
-            for start in range((g.earliest_arrival - inst.first_night).days, (g.latest_arrival - inst.first_night).days + 1):
-                nights = [inst.first_night + dt.timedelta(days=d) for d in range(start, start + g.nights)]
-                if start >= 0 and start + g.nights <= n_days and not set(nights) & bases[o.base].closed_nights:
-                    options.append((o, start))
-        choices.append(options)
     best = None
-    for plan in itertools.product(*choices):
+    for plan in itertools.product(*([None, *options] for options in placements(inst))):
         beds, rooms, drawn, people, score = {}, {}, {}, {}, 0
-        fits = True
         for g, choice in zip(inst.groups, plan):
             if choice is None:
                 continue
@@ -84,9 +72,9 @@ def test_a_minimum_can_cost_score():
         placed = {a.group for a in free.assignments}
         short = sum(max(0, least - sum(g.size for g in inst.groups if g.region == region and g.id in placed))
                     for region, least in inst.region_minimums.items())
-        bound = solve(inst, time_limit=10, workers=2, seed=0)
-        if short and sum(bound.shortfall.values()) < short:
-            assert bound.objective < free.objective
+        held = solve(inst, time_limit=10, workers=2, seed=0)
+        if short and sum(held.shortfall.values()) < short:
+            assert held.objective < free.objective
             return
     pytest.fail("no tiny instance where a minimum changes the plan")
 

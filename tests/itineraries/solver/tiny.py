@@ -81,9 +81,8 @@ def random_instance(seed: int, n_groups: int = 6, n_bases: int = 2, days: int = 
     return instance(bases, groups, budgets, days=days, name=f"random-{seed}")
 
 
-def brute_force_optimum(inst: Instance) -> int:
-    """Best objective by exhaustive depth-first search (prunes only on the sum of the best remaining scores)."""
-    funds = {f.id: f.budget_fen for f in inst.funds}
+def placements(inst: Instance) -> list[list[tuple]]:
+    """Per group, every (option, first night's day offset) inside its window, the horizon and its base's opening."""
     bases = {b.id: b for b in inst.bases}
     n_days = (inst.last_night - inst.first_night).days + 1
     choices = []
@@ -99,6 +98,15 @@ def brute_force_optimum(inst: Instance) -> int:
                     options.append((o, start))
                 arrival += dt.timedelta(days=1)
         choices.append(options)
+    return choices
+
+
+def brute_force_optimum(inst: Instance) -> int:
+    """Best objective by exhaustive depth-first search (prunes only on the sum of the best remaining scores)."""
+    funds = {f.id: f.budget_fen for f in inst.funds}
+    bases = {b.id: b for b in inst.bases}
+    n_days = (inst.last_night - inst.first_night).days + 1
+    choices = placements(inst)
     best_remaining = [max((o.score for o, _ in c), default=0) for c in choices]
     suffix = [0] * (len(choices) + 1)
     for i in range(len(choices) - 1, -1, -1):
