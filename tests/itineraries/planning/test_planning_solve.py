@@ -217,8 +217,6 @@ def test_cancel_stops_the_solve_and_keeps_the_best_plan(crowded, open_round, adm
     assert PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.PLACED).exists()
 
 
-
-
 @pytest.mark.parametrize("balance", ["off", "min_share"])
 def test_a_minimum_city_share_gives_way_to_the_other_city(
     balance, world, open_round, union_tree, users, organiser, sz_organiser, admin, django_capture_on_commit_callbacks
