@@ -86,7 +86,11 @@ def batch_create(
             raise NotFound("工会不存在 (union not found)", detail={"union_id": union_id})
     _check_batch_terms(nights=nights, min_front_line_percent=min_front_line_percent, no_repeat_years=no_repeat_years,
                        max_stay_days=max_stay_days)
-    horizon = timezone.localdate() + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
+    today = timezone.localdate()
+    if arrival is not None and arrival < today:
+        raise ValidationFailed(f"抵达日期 {arrival} 早于今天 {today} (arrival is in the past)",
+                               detail={"arrival": arrival.isoformat(), "today": today.isoformat()})
+    horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
     if arrival is not None and arrival > horizon:
         raise ValidationFailed(
             f"抵达日期 {arrival} 超出可预订范围（至 {horizon}）(arrival is beyond the {settings.INVENTORY_HORIZON_DAYS}-day horizon)",

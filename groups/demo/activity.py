@@ -487,9 +487,11 @@ class Stays:
         with transaction.atomic():
             batch = batch_create(
                 actor=organiser, title=title, purpose=self.rng.choice(PURPOSES).format(city=city, theme=theme),
-                arrival=arrival, nights=nights, family_allowed=not model, **switches,
+                arrival=None, nights=nights, family_allowed=not model, **switches,
             )
-        Batch.objects.filter(pk=batch.pk).update(created_at=created)
+        # history: the batch was made on `created`, when its arrival (maybe past today) still lay ahead
+        Batch.objects.filter(pk=batch.pk).update(created_at=created, arrival=arrival)
+        batch.arrival = arrival
         return batch
 
 

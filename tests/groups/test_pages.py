@@ -96,6 +96,12 @@ def test_odd_form_input_is_explained_and_changes_nothing(users, batch, twin, cli
     assert far_batch.status_code == 200 and "horizon" in far_batch.content.decode()
     assert not Booking.objects.exists() and not batch.waitlist_entries.exists()
     assert not Batch.objects.filter(title="远期批次").exists()
+    past_batch = web.post("/batches/", {"title": "过期批次", "arrival": "2020-01-01", "nights": "3"})
+    assert past_batch.status_code == 200 and "in the past" in past_batch.content.decode()
+    past_api = web.post("/api/v1/batches", {"title": "过期批次", "arrival": "2020-01-01", "nights": 3},
+                        content_type="application/json")
+    assert past_api.status_code == 422 and "in the past" in past_api.json()["message"]
+    assert not Batch.objects.filter(title="过期批次").exists()
 
 
 def test_the_booking_page_shows_the_policy_and_what_cancelling_today_costs(users, batch, twin, client_for):
