@@ -89,22 +89,26 @@ def _most_people_alone(inst, region: str) -> int:
 
 
 def test_lns_steps_bring_a_short_region_up(medium_lns):  # noqa: F811
-    """A 400-group instance: the city that scores alone leave furthest below its reachable most gets that as its minimum."""
-    placed = {a.group for a in _solve_lns(medium_lns, time_limit=60, workers=2, seed=1, max_steps=10).assignments}
-    people = defaultdict(int)
-    for group in medium_lns.groups:
-        people[group.region] += group.size if group.id in placed else 0
-    reachable = {region: _most_people_alone(medium_lns, region) for region in people}
-    city = max(people, key=lambda region: reachable[region] - people[region])
-    assert reachable[city] > people[city]
-    inst = dataclasses.replace(medium_lns, region_minimums={city: reachable[city]})
+    """A 400-group, capacity-tight instance: the groups scores alone leave out (that could go
+    somewhere) become one city, whose minimum is what it could reach; LNS steps bring it up."""
+    space = compile_space(medium_lns)
+    has_candidates = {g.id for i, g in enumerate(medium_lns.groups)
+                      if space.cand_start[space.opt_start[i + 1]] > space.cand_start[space.opt_start[i]]}
+    placed = {a.group for a in _solve_lns(medium_lns, time_limit=60, workers=2, seed=1, max_steps=40).assignments}
+    left_out = has_candidates - placed
+    city = "445381"
+    inst = dataclasses.replace(medium_lns, groups=[
+        dataclasses.replace(g, region=city) if g.id in left_out else g for g in medium_lns.groups])
+    reachable = _most_people_alone(inst, city)
+    assert reachable > 0
+    inst = dataclasses.replace(inst, region_minimums={city: reachable})
     fcfs = fcfs_result(inst)
 
     result = _solve_lns(inst, time_limit=60, workers=2, seed=1, max_steps=40)
 
     assert check_result(inst, result) == []
     assert check_result(inst, fcfs) == []
-    assert result.shortfall.get(city, 0) < reachable[city] - people[city]
+    assert result.shortfall.get(city, 0) < reachable
     assert result.shortfall.get(city, 0) <= fcfs.shortfall.get(city, 0)
     assert result.bound is not None and result.bound >= result.objective
 
