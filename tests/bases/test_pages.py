@@ -17,7 +17,7 @@ def test_the_directory_lists_and_searches_availability(users, client_for, heyuan
     search = client.get(f"/bases/?first_night={today}&nights=3&people=10&rooms=5")
     page = search.content.decode()
     assert "河源温泉疗休养基地" in page and "韶关丹霞" not in page  # Shaoguan has no nights opened
-    assert "¥7800.00" in page  # 260 × 10 people × 3 nights
+    assert "¥7,800.00" in page  # 260 × 10 people × 3 nights
 
 
 def test_the_base_page_shows_history_only_to_those_who_manage_it(users, client_for, heyuan_base):

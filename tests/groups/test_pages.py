@@ -119,7 +119,7 @@ def test_the_booking_page_shows_the_policy_and_what_cancelling_today_costs(users
     web = client_for(users["factory_organiser"])
     html = web.get(f"/bookings/{booking.pk}/").content.decode()
     assert "退订规则" in html and "≥ 7" in html and "20%" in html
-    assert "¥3120.00" in html and "退订费 ¥0.00" in html  # 50 days ahead: the 30-day rule, no fee
+    assert "¥3,120.00" in html and "退订费 ¥0.00" in html  # 50 days ahead: the 30-day rule, no fee
     english = web.get(f"/bookings/{booking.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cancellation policy" in english and "a fee of ¥0.00" in english
 
