@@ -7,6 +7,9 @@ from .bound import LPSolution, candidate_stays
 from .space import Space
 from .state import NOT_PLACED, PlanState
 
+# LP mass from which the rounding treats a group as one the LP places
+LP_PLACES_GROUP = 0.5
+
 
 def reduced_profit(space: Space, lp: LPSolution) -> np.ndarray:
     """score minus what the candidate's beds, rooms and money are worth at LP prices."""
@@ -49,7 +52,7 @@ def lp_rounding(space: Space, lp: LPSolution, state: PlanState) -> PlanState:
     for g, columns in columns_of.items():  # in order of first appearance: largest stays first
         if state.chosen[g] != NOT_PLACED:
             continue
-        if not any(_place_if_fits(state, cand) for cand in columns) and mass[g] >= 0.5:
+        if not any(_place_if_fits(state, cand) for cand in columns) and mass[g] >= LP_PLACES_GROUP:
             best = _best_open_candidate(space, state, g, profit)
             if best != NOT_PLACED:
                 state.place(best)

@@ -1,7 +1,6 @@
 """The `region_minimums` extension: fewer people short of the minimums first, then the score."""
 import dataclasses
 import itertools
-from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -92,10 +91,9 @@ def test_lns_steps_bring_a_short_region_up(medium_lns):  # noqa: F811
     """A 400-group, capacity-tight instance: the groups scores alone leave out (that could go
     somewhere) become one city, whose minimum is what it could reach; LNS steps bring it up."""
     space = compile_space(medium_lns)
-    has_candidates = {g.id for i, g in enumerate(medium_lns.groups)
-                      if space.cand_start[space.opt_start[i + 1]] > space.cand_start[space.opt_start[i]]}
+    has_candidates = np.diff(space.cand_start[space.opt_start]) > 0
     placed = {a.group for a in _solve_lns(medium_lns, time_limit=60, workers=2, seed=1, max_steps=40).assignments}
-    left_out = has_candidates - placed
+    left_out = {g.id for i, g in enumerate(medium_lns.groups) if has_candidates[i] and g.id not in placed}
     city = "445381"
     inst = dataclasses.replace(medium_lns, groups=[
         dataclasses.replace(g, region=city) if g.id in left_out else g for g in medium_lns.groups])
