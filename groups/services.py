@@ -7,7 +7,6 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -16,7 +15,7 @@ from django.utils import timezone
 
 from bases.models import RouteDeparture
 from groups.access import Actor, Role
-from groups.bookings import nights_problem, organiser_batch_get
+from groups.bookings import check_stay_dates, nights_problem, organiser_batch_get
 from groups.identity import InvalidResidentId, encrypt_resident_id, reencrypt_resident_id, resident_id_hash
 from groups.models import ApiToken, Batch, Booking, Membership, Organisation, Participant
 from groups.participants import UnreadableFile, read_participant_file
@@ -86,16 +85,8 @@ def batch_create(
             raise NotFound("工会不存在 (union not found)", detail={"union_id": union_id})
     _check_batch_terms(nights=nights, min_front_line_percent=min_front_line_percent, no_repeat_years=no_repeat_years,
                        max_stay_days=max_stay_days)
-    today = timezone.localdate()
-    if arrival is not None and arrival < today:
-        raise ValidationFailed(f"抵达日期 {arrival} 早于今天 {today} (arrival is in the past)",
-                               detail={"arrival": arrival.isoformat(), "today": today.isoformat()})
-    horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
-    if arrival is not None and arrival > horizon:
-        raise ValidationFailed(
-            f"抵达日期 {arrival} 超出可预订范围（至 {horizon}）(arrival is beyond the {settings.INVENTORY_HORIZON_DAYS}-day horizon)",
-            detail={"arrival": arrival.isoformat(), "horizon": horizon.isoformat()},
-        )
+    if arrival is not None:  # the batch's stay must be one that can be booked: from today, within the horizon
+        check_stay_dates(arrival=arrival, nights=nights, today=timezone.localdate())
     departure = None
     if route_departure_id is not None:
         departure = RouteDeparture.objects.filter(pk=route_departure_id, route__published=True).first()
