@@ -1,6 +1,9 @@
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from itineraries.solver.bound import LPSolution
+from itineraries.solver.bound import LPSolution, solve_lp
+from itineraries.solver.checker import check_plan
 from itineraries.solver.greedy import lp_rounding
 from itineraries.solver.space import compile_space
 from itineraries.solver.state import PlanState
@@ -35,3 +38,16 @@ def test_rounding_places_the_largest_stays_first():
     assert placed == {"big", "small"}
     assert plan.objective == 100
     assert plan.beds_used.max() == 10
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n_groups=st.integers(1, 14), n_bases=st.integers(1, 4), nightly=st.booleans())
+def test_the_rounded_plan_is_valid_and_under_the_bound(seed, n_groups, n_bases, nightly):
+    inst = tiny.random_instance(seed, n_groups=n_groups, n_bases=n_bases, nightly=nightly)
+    space = compile_space(inst)
+    lp = solve_lp(space)
+
+    plan = lp_rounding(space, lp, PlanState(space))
+
+    assert check_plan(inst, [space.assignment(c) for c in plan.placed_candidates()]) == []
+    assert plan.objective <= lp.bound
