@@ -209,7 +209,8 @@ def test_a_batch_with_numbers_out_of_range_is_refused_with_a_sentence(users, cli
     web = client_for(users["factory_organiser"])
     for fields, words in [({"nights": "0"}, "住宿晚数须在 1 到 30 之间"), ({"nights": "31"}, "住宿晚数须在 1 到 30 之间"),
                           ({"nights": "3", "min_front_line_percent": "150"}, "一线职工最低占比须在 0 到 100 之间"),
-                          ({"nights": "3", "no_repeat_years": "0"}, "不得重复参加的年数须在 1 到 20 之间")]:
+                          ({"nights": "3", "no_repeat_years": "0"}, "不得重复参加的年数须在 1 到 20 之间"),
+                          ({"nights": "4", "max_stay_days": "4"}, "最长天数 4 天短于本批次的 4 晚即 5 天")]:
         page = web.post("/batches/", {"title": "越界批次", "arrival": ARRIVAL.isoformat(), **fields})
         html = page.content.decode()
         assert page.status_code == 200 and words in html and "约束" not in html, fields
