@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 # the same share arithmetic and year counting as the fund programmes' rules
-from billing.funding.rules import FRONT_LINE, front_line_share_met, years_before
+from billing.funding.rules import FRONT_LINE, front_line_share_met, trip_days, years_before
 
 FAMILY = "family"
 
@@ -80,13 +80,13 @@ def check_eligibility(
                 )
             )
 
-    if rules.max_stay_days is not None and nights + 1 > rules.max_stay_days:
+    if rules.max_stay_days is not None and trip_days(nights) > rules.max_stay_days:
         failures.append(
             EligibilityFailure(
                 rule="stay_length",
                 message=(
-                    f"行程最长 {rules.max_stay_days} 天（含路途），本批次 {nights} 晚即 {nights + 1} 天"
-                    f" (at most {rules.max_stay_days} days including travel; {nights} nights make {nights + 1} days)"
+                    f"行程最长 {rules.max_stay_days} 天（含路途），本批次 {nights} 晚即 {trip_days(nights)} 天"
+                    f" (at most {rules.max_stay_days} days including travel; {nights} nights make {trip_days(nights)} days)"
                 ),
             )
         )

@@ -14,6 +14,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from bases.models import RouteDeparture
+from billing.funding.rules import trip_days
 from groups.access import Actor, Role
 from groups.bookings import check_stay_dates, nights_problem, organiser_batch_get
 from groups.identity import InvalidResidentId, encrypt_resident_id, reencrypt_resident_id, resident_id_hash
@@ -127,11 +128,11 @@ def _check_batch_terms(*, nights: int, min_front_line_percent: int | None, no_re
     if max_stay_days is not None and not 1 <= max_stay_days <= MAX_STAY_DAYS:
         problems["max_stay_days"] = (f"最长天数须在 1 到 {MAX_STAY_DAYS} 之间 "
                                      f"(longest stay must be 1..{MAX_STAY_DAYS} days): {max_stay_days}")
-    elif max_stay_days is not None and "nights" not in problems and max_stay_days < nights + 1:
-        # the rule counts travel days too (groups.eligibility): with it, nobody on the batch could qualify
-        problems["max_stay_days"] = (f"最长天数 {max_stay_days} 天短于本批次的 {nights} 晚即 {nights + 1} 天（含路途）"
+    elif max_stay_days is not None and "nights" not in problems and max_stay_days < trip_days(nights):
+        # the batch's own eligibility check would fail everyone on it
+        problems["max_stay_days"] = (f"最长天数 {max_stay_days} 天短于本批次的 {nights} 晚即 {trip_days(nights)} 天（含路途）"
                                      f" (longest stay {max_stay_days} days is shorter than the batch's {nights} nights, "
-                                     f"{nights + 1} days with travel)")
+                                     f"{trip_days(nights)} days with travel)")
     if problems:
         raise ValidationFailed("批次信息有误 (invalid batch): " + "; ".join(problems.values()), detail=problems)
 

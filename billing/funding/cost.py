@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from billing.funding.explain import Explanation, Rule, format_ratio
 from billing.funding.money import allocate_divisor, exact_fraction, round_half_up
-from billing.funding.rules import CertificationLevel
+from billing.funding.rules import CertificationLevel, trip_days
 
 
 class ExtraBasis(StrEnum):
@@ -106,8 +106,7 @@ class ParticipantCost:
 
     @property
     def stay_days(self) -> int:
-        """Days including travel: a 4-night stay is 5 days."""
-        return self.nights + 1
+        return trip_days(self.nights)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,11 @@ from fractions import Fraction
 from billing.funding.money import exact_fraction
 
 
+def trip_days(nights: int) -> int:
+    """Days of a trip of `nights` nights, travel included: what a longest-stay rule counts (4 nights, 5 days)."""
+    return nights + 1
+
+
 class CertificationLevel(StrEnum):
     PROVINCIAL = "provincial"
     CITY = "city"
@@ -77,7 +82,7 @@ class Eligibility:
     # Division-code prefixes; a base matches when its county or city code starts with one.
     base_region_prefixes: tuple[str, ...] | None = None
     participant_categories: frozenset[str] | None = None
-    # Days including travel: stay days = nights + 1. Longer stays get nothing.
+    # Days including travel (trip_days). Longer stays get nothing.
     max_stay_days: int | None = None
     # Arrival date must fall within [period_start, period_end], both inclusive.
     period_start: date | None = None

@@ -94,7 +94,7 @@ def test_lns_steps_bring_a_short_region_up(medium_lns):  # noqa: F811
     has_candidates = np.diff(space.cand_start[space.opt_start]) > 0
     placed = {a.group for a in _solve_lns(medium_lns, time_limit=60, workers=2, seed=1, max_steps=40).assignments}
     left_out = {g.id for i, g in enumerate(medium_lns.groups) if has_candidates[i] and g.id not in placed}
-    city = "445381"
+    city = "445381"  # a region no group of the instance has
     inst = dataclasses.replace(medium_lns, groups=[
         dataclasses.replace(g, region=city) if g.id in left_out else g for g in medium_lns.groups])
     reachable = _most_people_alone(inst, city)
