@@ -48,7 +48,7 @@ class RouteFilterForm(forms.Form):
         first, last = data.get("departing_from"), data.get("departing_until")
         if first and last and first > last:
             raise forms.ValidationError(
-                "出发日期范围的起点 %(first)s 晚于终点 %(last)s (departing_from is after departing_until)",
+                _("出发日期范围的起点 %(first)s 晚于终点 %(last)s"),
                 params={"first": first, "last": last}, code="date_range",
             )
         return data
@@ -96,5 +96,5 @@ def apply_filter(filter_class, data: dict, queryset: QuerySet) -> QuerySet:
     if not filterset.is_valid():
         errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
         where = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items())
-        raise ValidationFailed(f"筛选条件有误 (invalid filter): {where}", detail=errors)
+        raise ValidationFailed(_("筛选条件有误：%(where)s") % {"where": where}, detail=errors)
     return filterset.qs

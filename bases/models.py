@@ -15,19 +15,19 @@ def cancellation_policy_problems(policy) -> list[str]:
     """What is wrong with a policy like ``[[30, 0], [7, 20], [0, 50]]``: each rule is
     [days before arrival ≥ 0, fee percent 0–100], at most one rule per number of days."""
     if not isinstance(policy, list):
-        return ["退订规则须为 [[提前天数, 收费百分比], ...] 的列表 (the policy must be a list of [days before arrival, fee percent])"]
+        return [str(_("退订规则须为 [[提前天数, 收费百分比], ...] 的列表"))]
     problems, seen = [], set()
     for index, rule in enumerate(policy, start=1):
         if not (isinstance(rule, (list, tuple)) and len(rule) == 2 and all(type(v) is int for v in rule)):
-            problems.append(f"第 {index} 条规则须为两个整数 [提前天数, 收费百分比] (rule {index} must be two whole numbers): {rule}")
+            problems.append(_("第 %(index)s 条规则须为两个整数 [提前天数, 收费百分比]：%(rule)s") % {"index": index, "rule": rule})
             continue
         days, percent = rule
         if days < 0:
-            problems.append(f"第 {index} 条规则的提前天数不能为负数 (rule {index}: days before arrival cannot be negative): {days}")
+            problems.append(_("第 %(index)s 条规则的提前天数不能为负数：%(days)s") % {"index": index, "days": days})
         if not 0 <= percent <= 100:
-            problems.append(f"第 {index} 条规则的收费百分比须在 0 到 100 之间 (rule {index}: fee percent must be 0..100): {percent}")
+            problems.append(_("第 %(index)s 条规则的收费百分比须在 0 到 100 之间：%(percent)s") % {"index": index, "percent": percent})
         if days in seen:
-            problems.append(f"第 {index} 条规则的提前天数与前面的规则重复 (rule {index} repeats {days} days before arrival)")
+            problems.append(_("第 %(index)s 条规则的提前天数 %(days)s 与前面的规则重复") % {"index": index, "days": days})
         seen.add(days)
     return problems
 

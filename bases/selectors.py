@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.db.models import Case, DecimalField, F, Min, Prefetch, Q, QuerySet, Sum, When
 
 from bases.models import Base, CertificationEvent, NightInventory, RoomType, Route, RouteDay, RouteDeparture
@@ -53,14 +54,14 @@ def managed_bases(actor: Actor) -> QuerySet[Base]:
 def base_get(*, actor: Actor, base_id: int) -> Base:
     base = visible_bases(actor).select_related("operator").prefetch_related("themes").filter(pk=base_id).first()
     if base is None:
-        raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
+        raise NotFound(_("基地不存在"), detail={"base_id": base_id})
     return base
 
 
 def managed_base_get(*, actor: Actor, base_id: int) -> Base:
     base = managed_bases(actor).select_related("operator").filter(pk=base_id).first()
     if base is None:
-        raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
+        raise NotFound(_("基地不存在"), detail={"base_id": base_id})
     return base
 
 
@@ -104,7 +105,7 @@ def managed_room_type_get(*, actor: Actor, base_id: int, room_type_id: int) -> R
         RoomType.objects.filter(base__in=managed_bases(actor), base_id=base_id, pk=room_type_id).select_related("base").first()
     )
     if room_type is None:
-        raise NotFound("房型不存在 (room type not found)", detail={"base_id": base_id, "room_type_id": room_type_id})
+        raise NotFound(_("房型不存在"), detail={"base_id": base_id, "room_type_id": room_type_id})
     return room_type
 
 
@@ -151,13 +152,13 @@ def parse_month(value: str | None, *, today: dt.date) -> dt.date:
         month = None
     if month is None:
         raise ValidationFailed(
-            f"月份格式应为 YYYY-MM (month must be YYYY-MM): {value}", detail={"month": value}
+            _("月份格式应为 YYYY-MM：%(value)s") % {"value": value}, detail={"month": value}
         )
     latest = latest_month(today)
     if not EARLIEST_MONTH <= month <= latest:
         raise ValidationFailed(
-            f"月份须在 {EARLIEST_MONTH:%Y-%m} 至 {latest:%Y-%m} 之间 (month must be between "
-            f"{EARLIEST_MONTH:%Y-%m} and {latest:%Y-%m}, the inventory horizon): {value}",
+            _("月份须在 %(earliest)s 至 %(latest)s 之间：%(value)s")
+            % {"earliest": f"{EARLIEST_MONTH:%Y-%m}", "latest": f"{latest:%Y-%m}", "value": value},
             detail={"month": value, "earliest": f"{EARLIEST_MONTH:%Y-%m}", "latest": f"{latest:%Y-%m}"},
         )
     return month
@@ -231,25 +232,25 @@ def check_stay(*, first_night: dt.date, nights: int, people: int, rooms: int, to
     """A stay that can be searched: 1..30 nights from today up to the inventory horizon, for at least one person and room."""
     problems = {}
     if not 1 <= nights <= MAX_STAY_NIGHTS:
-        problems["nights"] = f"晚数须在 1 到 {MAX_STAY_NIGHTS} 之间 (nights must be 1..{MAX_STAY_NIGHTS}): {nights}"
+        problems["nights"] = _("晚数须在 1 到 %(max)s 之间：%(nights)s") % {"max": MAX_STAY_NIGHTS, "nights": nights}
     if people < 1:
-        problems["people"] = f"人数须至少为 1 (people must be at least 1): {people}"
+        problems["people"] = _("人数须至少为 1：%(people)s") % {"people": people}
     if rooms < 1:
-        problems["rooms"] = f"房间数须至少为 1 (rooms must be at least 1): {rooms}"
+        problems["rooms"] = _("房间数须至少为 1：%(rooms)s") % {"rooms": rooms}
     if problems:
         raise ValidationFailed("; ".join(problems.values()), detail=problems)
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
     if first_night < today:
         raise ValidationFailed(
-            f"入住日期 {first_night} 早于今天 {today} (first night is in the past)",
+            _("入住日期 %(first_night)s 早于今天 %(today)s") % {"first_night": first_night, "today": today},
             detail={"first_night": first_night.isoformat(), "today": today.isoformat()},
         )
     if first_night > horizon - dt.timedelta(days=nights - 1):
         last_night = first_night + dt.timedelta(days=nights - 1) if first_night <= horizon else None
         raise ValidationFailed(
-            f"入住日期超出可预订范围（最后一晚须不晚于 {horizon}）(the stay must end by the "
-            f"{settings.INVENTORY_HORIZON_DAYS}-day horizon, {horizon}): {first_night} + {nights}",
+            _("入住日期超出可预订范围（最后一晚须不晚于 %(horizon)s）：%(first_night)s 起 %(nights)s 晚")
+            % {"horizon": horizon, "first_night": first_night, "nights": nights},
             detail={"first_night": first_night.isoformat(), "last_night": last_night and last_night.isoformat(),
                     "horizon": horizon.isoformat()},
         )
@@ -364,17 +365,17 @@ def _route_detail_queryset() -> QuerySet[Route]:
 def route_get(*, actor: Actor, route_id: int) -> Route:
     route = _route_detail_queryset().filter(visible_routes_q(actor), pk=route_id).first()
     if route is None:
-        raise NotFound("线路不存在 (route not found)", detail={"route_id": route_id})
+        raise NotFound(_("线路不存在"), detail={"route_id": route_id})
     return route
 
 
 def owned_route_get(*, actor: Actor, route_id: int) -> Route:
     """A route the actor's operator organisation runs and may change."""
     if not actor.is_operator:
-        raise NotFound("线路不存在 (route not found)", detail={"route_id": route_id})
+        raise NotFound(_("线路不存在"), detail={"route_id": route_id})
     route = _route_detail_queryset().filter(pk=route_id, operator_id=actor.organisation.pk).first()
     if route is None:
-        raise NotFound("线路不存在 (route not found)", detail={"route_id": route_id})
+        raise NotFound(_("线路不存在"), detail={"route_id": route_id})
     return route
 
 
@@ -385,7 +386,7 @@ def departure_list(
     """A visible route's departures, optionally within dates and with at least ``seats`` free."""
     if departing_from and departing_until and departing_from > departing_until:
         raise ValidationFailed(
-            f"出发日期范围的起点 {departing_from} 晚于终点 {departing_until} (departing_from is after departing_until)",
+            _("出发日期范围的起点 %(first)s 晚于终点 %(last)s") % {"first": departing_from, "last": departing_until},
             detail={"departing_from": departing_from.isoformat(), "departing_until": departing_until.isoformat()},
         )
     departures = route_get(actor=actor, route_id=route_id).departures.all()

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bases.models import Base, CertificationEvent, NightInventory, RoomType, Route, RouteDay, RouteDeparture, RouteItem, Theme
 from bases.selectors import managed_base_get, managed_bases, managed_room_type_get, owned_route_get, visible_bases
@@ -31,7 +32,7 @@ Action = CertificationEvent.Action
 def _invalid(error: DjangoValidationError) -> ValidationFailed:
     detail = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
     where = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in detail.items())
-    return ValidationFailed(f"数据校验失败 (invalid data): {where}", detail=detail)
+    return ValidationFailed(_("数据校验失败：%(where)s") % {"where": where}, detail=detail)
 
 
 def _full_clean(instance, **kwargs) -> None:
@@ -60,14 +61,14 @@ def _lock_base_for(*, actor: Actor, base_id: int, action: str) -> Base:
     """The base row, locked, if the actor manages it and its role may perform ``action``."""
     base = managed_bases(actor).select_for_update().filter(pk=base_id).first()
     if base is None:
-        raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
+        raise NotFound(_("基地不存在"), detail={"base_id": base_id})
     if action in ADMIN_ACTIONS and not actor.is_admin:
-        raise Forbidden("只有管理员可以办理认证 (only administrators certify bases)", detail={"action": action})
+        raise Forbidden(_("只有管理员可以办理认证"), detail={"action": action})
     allowed_from, _to = TRANSITIONS[action]
     if base.status not in allowed_from:
         raise Conflict(
-            f"基地当前状态为“{base.get_status_display()}”，不能{Action(action).label} "
-            f"(base is {base.status}; cannot {action})",
+            _("基地当前状态为“%(status)s”，不能%(action)s")
+            % {"status": base.get_status_display(), "action": Action(action).label},
             code="invalid_transition",
             detail={"status": base.status, "action": action, "allowed_from": sorted(allowed_from)},
         )
@@ -87,26 +88,28 @@ def _record(*, base: Base, action: str, from_status: str, actor_user_id: int | N
 def _require_reason(reason: str, action: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(f"请填写{Action(action).label}原因 (a reason is required to {action})", detail={"reason": "required"})
+        raise ValidationFailed(_("请填写%(action)s原因") % {"action": Action(action).label}, detail={"reason": "required"})
     return reason
 
 
 def _check_certificate(*, base: Base, level: str, certificate_number: str, valid_from: dt.date, valid_until: dt.date, today: dt.date):
     problems = {}
     if level not in Base.Level.values:
-        problems["level"] = f"认证级别须为 {'/'.join(Base.Level.values)} (level must be one of them): {level}"
+        problems["level"] = _("认证级别须为 %(levels)s：%(level)s") % {"levels": "/".join(Base.Level.values), "level": level}
     if not certificate_number.strip():
-        problems["certificate_number"] = "请填写证书编号 (certificate number is required)"
+        problems["certificate_number"] = _("请填写证书编号")
     if valid_from > valid_until:
-        problems["valid_until"] = f"有效期止早于起始 (valid until {valid_until} is before valid from {valid_from})"
+        problems["valid_until"] = _("有效期止 %(valid_until)s 早于起始 %(valid_from)s") % {
+            "valid_until": valid_until, "valid_from": valid_from,
+        }
     elif valid_until < today:
-        problems["valid_until"] = f"有效期已过 (valid until {valid_until} is already past)"
+        problems["valid_until"] = _("有效期至 %(valid_until)s 已过") % {"valid_until": valid_until}
     if problems:
         raise ValidationFailed("; ".join(problems.values()), detail=problems)
     taken = Base.objects.filter(certificate_number=certificate_number.strip()).exclude(pk=base.pk).exists()
     if taken:
         raise Conflict(
-            f"证书编号已被其他基地使用 (certificate number already in use): {certificate_number}",
+            _("证书编号已被其他基地使用：%(number)s") % {"number": certificate_number},
             code="duplicate_certificate",
             detail={"certificate_number": certificate_number},
         )
@@ -117,7 +120,7 @@ def certification_apply(*, actor: Actor, base_id: int, reason: str = "", now: dt
     with transaction.atomic():
         base = _lock_base_for(actor=actor, base_id=base_id, action=Action.APPLY)
         if not base.room_types.exists():
-            raise ValidationFailed("申请认证前请先添加房型 (add a room type before applying)", detail={"room_types": "required"})
+            raise ValidationFailed(_("申请认证前请先添加房型"), detail={"room_types": "required"})
         from_status = base.status
         base.status = Status.APPLIED
         return _record(base=base, action=Action.APPLY, from_status=from_status, actor_user_id=actor.user_id, reason=reason, now=now)
@@ -155,7 +158,7 @@ def certification_reinstate(*, actor: Actor, base_id: int, reason: str = "", now
         base = _lock_base_for(actor=actor, base_id=base_id, action=Action.REINSTATE)
         if base.valid_until is None or base.valid_until < timezone.localdate(now):
             raise Conflict(
-                f"证书已于 {base.valid_until} 到期，请续期 (certificate ran out on {base.valid_until}; renew it instead)",
+                _("证书已于 %(valid_until)s 到期，请续期") % {"valid_until": base.valid_until},
                 code="certificate_expired",
                 detail={"status": base.status, "valid_until": str(base.valid_until)},
             )
@@ -184,7 +187,7 @@ def certification_renew(
         base = _lock_base_for(actor=actor, base_id=base_id, action=Action.RENEW)
         if base.valid_until is not None and valid_until <= base.valid_until:
             raise ValidationFailed(
-                f"新的有效期须晚于当前有效期 {base.valid_until} (renewal must extend beyond {base.valid_until})",
+                _("新的有效期须晚于当前有效期 %(valid_until)s") % {"valid_until": base.valid_until},
                 detail={"valid_until": str(valid_until)},
             )
         level = level or base.level
@@ -240,21 +243,21 @@ def _themes(slugs: list[str]) -> list[Theme]:
     themes = list(Theme.objects.filter(slug__in=slugs))
     unknown = sorted(set(slugs) - {theme.slug for theme in themes})
     if unknown:
-        raise ValidationFailed(f"未知的主题 (unknown themes): {', '.join(unknown)}", detail={"themes": unknown})
+        raise ValidationFailed(_("未知的主题：%(themes)s") % {"themes": ", ".join(unknown)}, detail={"themes": unknown})
     return themes
 
 
 def _check_region(*, actor: Actor, base: Base) -> None:
     problems = {}
     if not (len(base.city_code) == 6 and base.city_code.isdigit() and base.city_code.endswith("00")):
-        problems["city_code"] = f"地市代码须为以 00 结尾的 6 位数字 (city code must be 6 digits ending in 00): {base.city_code}"
+        problems["city_code"] = _("地市代码须为以 00 结尾的 6 位数字：%(code)s") % {"code": base.city_code}
     elif not base.county_code.startswith(base.city_code[:4]):
-        problems["county_code"] = f"县区代码 {base.county_code} 不属于地市 {base.city_code} (county is not in that city)"
+        problems["county_code"] = _("县区代码 %(county)s 不属于地市 %(city)s") % {"county": base.county_code, "city": base.city_code}
     if problems:
         raise ValidationFailed("; ".join(problems.values()), detail=problems)
     if actor.is_admin and actor.organisation.kind != Organisation.Kind.PROVINCE and base.city_code != actor.organisation.city_code:
         raise ValidationFailed(
-            f"只能管理本市基地 (you administer {actor.organisation.city_code} only): {base.city_code}",
+            _("只能管理本市（%(own)s）的基地：%(city)s") % {"own": actor.organisation.city_code, "city": base.city_code},
             detail={"city_code": base.city_code},
         )
 
@@ -267,9 +270,9 @@ def base_create(*, actor: Actor, themes: list[str] = (), operator_id: int | None
     elif actor.is_admin:
         operator = Organisation.objects.filter(pk=operator_id, kind=Organisation.Kind.OPERATOR).first()
         if operator is None:
-            raise ValidationFailed(f"运营单位不存在 (operator organisation not found): {operator_id}", detail={"operator_id": operator_id})
+            raise ValidationFailed(_("运营单位不存在：%(operator_id)s") % {"operator_id": operator_id}, detail={"operator_id": operator_id})
     else:
-        raise Forbidden("只有基地运营人员或管理员可以登记基地 (only operators and administrators add bases)")
+        raise Forbidden(_("只有基地运营人员或管理员可以登记基地"))
     base = Base(operator=operator, status=Status.DRAFT, **{k: v for k, v in fields.items() if k in BASE_FIELDS})
     _check_region(actor=actor, base=base)
     _full_clean(base)
@@ -284,7 +287,7 @@ def base_update(*, actor: Actor, base_id: int, themes: list[str] | None = None, 
     nulls = sorted(name for name, value in changes.items() if name in BASE_FIELDS and value is None)
     if nulls:
         raise ValidationFailed(
-            f"以下字段不能为 null，留空请传空字符串 (these fields cannot be null; send \"\" to clear one): {', '.join(nulls)}",
+            _("以下字段不能为 null，留空请传空字符串：%(fields)s") % {"fields": ", ".join(nulls)},
             detail={name: "null" for name in nulls},
         )
     for name, value in changes.items():
@@ -304,7 +307,7 @@ def base_delete(*, actor: Actor, base_id: int) -> None:
     base = managed_base_get(actor=actor, base_id=base_id)
     if base.status != Status.DRAFT:
         raise Conflict(
-            f"基地当前状态为“{base.get_status_display()}”，只能删除未申请的基地 (only draft bases can be deleted; base is {base.status})",
+            _("基地当前状态为“%(status)s”，只能删除未申请的基地") % {"status": base.get_status_display()},
             detail={"status": base.status},
         )
     base.delete()
@@ -346,7 +349,7 @@ def room_type_update(*, actor: Actor, base_id: int, room_type_id: int, today: dt
                 for row in rows
                 if row.people_held + row.people_booked > row.rooms_taken * room_type.beds_per_room
             ]
-            _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what="减少床位")
+            _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what=_("减少床位后"))
         room_type.save()
     return room_type
 
@@ -361,7 +364,7 @@ def room_type_delete(*, actor: Actor, base_id: int, room_type_id: int) -> None:
     )
     if in_use:
         raise Conflict(
-            "房型已有预订或被线路使用，不能删除；可关闭其库存 (room type is booked or used by a route; close its nights instead)",
+            _("房型已有预订或被线路使用，不能删除；可关闭其库存"),
             detail={"room_type_id": room_type_id},
         )
     room_type.delete()
@@ -408,38 +411,42 @@ def check_night_range(*, first_night: dt.date, last_night: dt.date, today: dt.da
     horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
     if first_night > last_night:
         raise ValidationFailed(
-            f"起始日期 {first_night} 晚于结束日期 {last_night} (first night is after last night)",
+            _("起始日期 %(first)s 晚于结束日期 %(last)s") % {"first": first_night, "last": last_night},
             detail={"first_night": first_night.isoformat(), "last_night": last_night.isoformat()},
         )
     if first_night < today:
         raise ValidationFailed(
-            f"不能修改今天（{today}）之前的库存: {first_night} (nights before today cannot be changed)",
+            _("不能修改今天（%(today)s）之前的库存：%(first)s") % {"today": today, "first": first_night},
             detail={"first_night": first_night.isoformat(), "today": today.isoformat()},
         )
     if last_night > horizon:
         raise ValidationFailed(
-            f"结束日期 {last_night} 超出可开放范围（至 {horizon}）(last night is beyond the "
-            f"{settings.INVENTORY_HORIZON_DAYS}-day horizon)",
+            _("结束日期 %(last)s 超出可开放范围（至 %(horizon)s）") % {"last": last_night, "horizon": horizon},
             detail={"last_night": last_night.isoformat(), "horizon": horizon.isoformat()},
         )
 
 
 def _check_rooms(rooms: int) -> None:
     if rooms < 0:
-        raise ValidationFailed(f"房间数不能为负数 (rooms cannot be negative): {rooms}", detail={"rooms": rooms})
+        raise ValidationFailed(_("房间数不能为负数：%(rooms)s") % {"rooms": rooms}, detail={"rooms": rooms})
 
 
 def _refuse_shortfalls(shortfalls: list[Shortfall], *, what: str) -> None:
+    """``what`` says when the rooms would be left, e.g. ``_("关闭后")`` (after closing)."""
     if not shortfalls:
         return
     listed = "; ".join(
-        f"{s.night}: 已占用 {s.rooms_taken} 间/{s.beds_taken} 床，{what}后仅余 {s.rooms_left} 间/{s.beds_left} 床，"
-        f"缺 {s.rooms_short} 间/{s.beds_short} 床"
+        _(
+            "%(night)s：已占用 %(rooms_taken)s 间/%(beds_taken)s 床，%(what)s仅余 %(rooms_left)s 间/%(beds_left)s 床，"
+            "缺 %(rooms_short)s 间/%(beds_short)s 床"
+        ) % {
+            "night": s.night, "what": what, "rooms_taken": s.rooms_taken, "beds_taken": s.beds_taken,
+            "rooms_left": s.rooms_left, "beds_left": s.beds_left, "rooms_short": s.rooms_short, "beds_short": s.beds_short,
+        }
         for s in shortfalls
     )
     raise Conflict(
-        f"以下日期的已暂留或已预订超出调整后的库存，未做任何修改 (held or booked rooms exceed what would be left; "
-        f"nothing changed): {listed}",
+        _("以下日期的已暂留或已预订超出调整后的库存，未做任何修改：%(nights)s") % {"nights": listed},
         code="inventory_shortfall",
         detail={"nights": [s.as_detail() for s in shortfalls]},
     )
@@ -492,7 +499,7 @@ def inventory_open_season(
         capacity = room_type.rooms if rooms is None else rooms
         _check_rooms(capacity)
         shortfalls = [s for row in rows if (s := _shortfall(row, rooms_left=capacity, beds_per_room=room_type.beds_per_room))]
-        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what="开放")
+        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what=_("开放后"))
         existing = {row.night for row in rows}
         missing = [night for night in _nights(first_night, last_night) if night not in existing]
         NightInventory.objects.filter(pk__in=[row.pk for row in rows]).update(rooms=capacity, closed=False)
@@ -515,7 +522,7 @@ def inventory_close(
             actor=actor, base_id=base_id, room_type_id=room_type_id, first_night=first_night, last_night=last_night
         )
         shortfalls = [s for row in rows if (s := _shortfall(row, rooms_left=0, beds_per_room=room_type.beds_per_room))]
-        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what="关闭")
+        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what=_("关闭后"))
         changed = NightInventory.objects.filter(pk__in=[row.pk for row in rows], closed=False).update(closed=True)
     return InventoryChange(room_type.pk, first_night, last_night, nights_changed=changed)
 
@@ -550,11 +557,11 @@ def inventory_change_capacity(
         )
         if not rows:
             raise ValidationFailed(
-                f"{first_night} 至 {last_night} 尚未开放库存，请先开放 (no opened nights in this range; open a season first)",
+                _("%(first)s 至 %(last)s 尚未开放库存，请先开放") % {"first": first_night, "last": last_night},
                 detail={"first_night": first_night.isoformat(), "last_night": last_night.isoformat()},
             )
         shortfalls = [s for row in rows if (s := _shortfall(row, rooms_left=rooms, beds_per_room=room_type.beds_per_room))]
-        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what="调整")
+        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what=_("调整后"))
         rooms_added = any(not row.closed and row.rooms < rooms for row in rows)
         changed = NightInventory.objects.filter(pk__in=[row.pk for row in rows]).exclude(rooms=rooms).update(rooms=rooms)
         if rooms_added:
@@ -584,11 +591,12 @@ class RouteDaySpec:
 def _check_days(*, actor: Actor, days: list[RouteDaySpec]) -> dict[int, Base]:
     """Days numbered 1..n, each night at a base the actor can see, in one of that base's room types."""
     if not days:
-        raise ValidationFailed("线路至少需要一天 (a route needs at least one day)", detail={"days": "required"})
+        raise ValidationFailed(_("线路至少需要一天"), detail={"days": "required"})
     numbers = sorted(day.number for day in days)
     if numbers != list(range(1, len(days) + 1)):
         raise ValidationFailed(
-            f"日程须从第 1 天起连续编号 (days must be numbered 1..{len(days)}): {numbers}", detail={"days": numbers}
+            _("日程须从第 1 天起连续编号至第 %(count)s 天：%(numbers)s") % {"count": len(days), "numbers": numbers},
+            detail={"days": numbers},
         )
     base_ids = {day.night_base_id for day in days if day.night_base_id is not None}
     bases = {base.pk: base for base in visible_bases(actor).filter(pk__in=base_ids)}
@@ -596,20 +604,22 @@ def _check_days(*, actor: Actor, days: list[RouteDaySpec]) -> dict[int, Base]:
         rt.pk: rt for rt in RoomType.objects.filter(pk__in={d.night_room_type_id for d in days if d.night_room_type_id})
     }
     for day in days:
-        where = f"第 {day.number} 天 (day {day.number})"
         if day.night_base_id is None:
             if day.night_room_type_id is not None:
-                raise ValidationFailed(f"{where}: 指定房型时须指定住宿基地 (a room type needs a base)", detail={"day": day.number})
+                raise ValidationFailed(
+                    _("第 %(day)s 天：指定房型时须指定住宿基地") % {"day": day.number}, detail={"day": day.number}
+                )
             continue
         if day.night_base_id not in bases:
             raise ValidationFailed(
-                f"{where}: 住宿基地不存在 (night base not found): {day.night_base_id}",
+                _("第 %(day)s 天：住宿基地 %(base)s 不存在") % {"day": day.number, "base": day.night_base_id},
                 detail={"day": day.number, "night_base_id": day.night_base_id},
             )
         room_type = room_types.get(day.night_room_type_id)
         if room_type is None or room_type.base_id != day.night_base_id:
             raise ValidationFailed(
-                f"{where}: 房型不属于该基地 (room type {day.night_room_type_id} is not one of base {day.night_base_id}'s)",
+                _("第 %(day)s 天：房型 %(room_type)s 不属于基地 %(base)s")
+                % {"day": day.number, "room_type": day.night_room_type_id, "base": day.night_base_id},
                 detail={"day": day.number, "night_room_type_id": day.night_room_type_id},
             )
     return bases
@@ -629,7 +639,9 @@ def _write_days(*, route: Route, days: list[RouteDaySpec]) -> None:
 
 def _check_price(price_per_head: Decimal) -> None:
     if price_per_head < 0:
-        raise ValidationFailed(f"价格不能为负数 (price cannot be negative): {price_per_head}", detail={"price_per_head": str(price_per_head)})
+        raise ValidationFailed(
+            _("价格不能为负数：%(price)s") % {"price": price_per_head}, detail={"price_per_head": str(price_per_head)}
+        )
 
 
 @transaction.atomic
@@ -638,7 +650,7 @@ def route_create(
     themes: list[str] = (), published: bool = False,
 ) -> Route:
     if not actor.is_operator:
-        raise Forbidden("只有基地运营人员可以发布线路 (only base operators publish routes)")
+        raise Forbidden(_("只有基地运营人员可以发布线路"))
     _check_price(price_per_head)
     _check_days(actor=actor, days=days)
     route = Route(operator=actor.organisation, title=title, summary=summary, price_per_head=price_per_head, published=published)
@@ -670,7 +682,7 @@ def route_update(
         route.themes.set(_themes(list(themes)))
     if days is not None:
         if route.departures.filter(Q(seats_held__gt=0) | Q(seats_booked__gt=0)).exists():
-            raise Conflict("线路已有预订，不能修改日程 (the route has bookings; its days cannot change)", detail={"route_id": route_id})
+            raise Conflict(_("线路已有预订，不能修改日程"), detail={"route_id": route_id})
         _check_days(actor=actor, days=days)
         _write_days(route=route, days=days)
         if route.published:
@@ -688,10 +700,12 @@ def check_route_bookable(*, route: Route, today: dt.date) -> None:
     ]
     if uncertified:
         listed = "; ".join(
-            f"第 {day.number} 天 (day {day.number}): {day.night_base.name}（{day.night_base.get_status_display()}）" for day in uncertified
+            _("第 %(day)s 天：%(base)s（%(status)s）")
+            % {"day": day.number, "base": day.night_base.name, "status": day.night_base.get_status_display()}
+            for day in uncertified
         )
         raise Conflict(
-            f"线路住宿的基地须持有效认证才能发布 (a published route may only spend nights at certified bases): {listed}",
+            _("线路住宿的基地须持有效认证才能发布：%(days)s") % {"days": listed},
             code="base_not_certified",
             detail={"days": [{"day": day.number, "night_base_id": day.night_base_id, "status": day.night_base.status}
                              for day in uncertified]},
@@ -711,11 +725,13 @@ def route_publish(*, actor: Actor, route_id: int, published: bool, today: dt.dat
 def _check_departure(*, date: dt.date, seats: int, today: dt.date) -> None:
     problems = {}
     if seats < 1:
-        problems["seats"] = f"座位数须至少为 1 (seats must be at least 1): {seats}"
+        problems["seats"] = _("座位数须至少为 1：%(seats)s") % {"seats": seats}
     if date < today:
-        problems["date"] = f"出发日期已过 (departure date is in the past): {date}"
+        problems["date"] = _("出发日期已过：%(date)s") % {"date": date}
     elif date > today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS):
-        problems["date"] = f"出发日期超出可开放范围 (departure beyond the {settings.INVENTORY_HORIZON_DAYS}-day horizon): {date}"
+        problems["date"] = _("出发日期超出可开放范围（%(days)s 天内）：%(date)s") % {
+            "days": settings.INVENTORY_HORIZON_DAYS, "date": date,
+        }
     if problems:
         raise ValidationFailed("; ".join(problems.values()), detail=problems)
 
@@ -725,23 +741,23 @@ def departure_create(*, actor: Actor, route_id: int, date: dt.date, seats: int, 
     route = owned_route_get(actor=actor, route_id=route_id)
     _check_departure(date=date, seats=seats, today=today or timezone.localdate())
     if route.departures.filter(date=date).exists():
-        raise Conflict(f"该日期已有团期 (a departure on {date} already exists)", detail={"date": date.isoformat()})
+        raise Conflict(_("该日期已有团期：%(date)s") % {"date": date}, detail={"date": date.isoformat()})
     return RouteDeparture.objects.create(route=route, date=date, seats=seats)
 
 
 def departure_change_seats(*, actor: Actor, route_id: int, departure_id: int, seats: int) -> RouteDeparture:
     route = owned_route_get(actor=actor, route_id=route_id)
     if seats < 0:
-        raise ValidationFailed(f"座位数不能为负数 (seats cannot be negative): {seats}", detail={"seats": seats})
+        raise ValidationFailed(_("座位数不能为负数：%(seats)s") % {"seats": seats}, detail={"seats": seats})
     with locked_transaction():
         departure = RouteDeparture.objects.select_for_update().filter(route=route, pk=departure_id).first()
         if departure is None:
-            raise NotFound("团期不存在 (departure not found)", detail={"departure_id": departure_id})
+            raise NotFound(_("团期不存在"), detail={"departure_id": departure_id})
         taken = departure.seats_held + departure.seats_booked
         if seats < taken:
             raise Conflict(
-                f"{departure.date}: 已占用 {taken} 座，调整后仅 {seats} 座，缺 {taken - seats} 座 "
-                f"(held and booked seats exceed the new capacity; nothing changed)",
+                _("%(date)s：已占用 %(taken)s 座，调整后仅 %(seats)s 座，缺 %(short)s 座，未做任何修改")
+                % {"date": departure.date, "taken": taken, "seats": seats, "short": taken - seats},
                 code="inventory_shortfall",
                 detail={"date": departure.date.isoformat(), "seats_taken": taken, "seats_left": seats, "seats_short": taken - seats},
             )
@@ -755,8 +771,8 @@ def departure_delete(*, actor: Actor, route_id: int, departure_id: int) -> None:
     route = owned_route_get(actor=actor, route_id=route_id)
     departure = route.departures.filter(pk=departure_id).first()
     if departure is None:
-        raise NotFound("团期不存在 (departure not found)", detail={"departure_id": departure_id})
+        raise NotFound(_("团期不存在"), detail={"departure_id": departure_id})
     if departure.seats_held or departure.seats_booked or departure.bookings.exists() or departure.batches.exists():
-        raise Conflict(f"{departure.date} 的团期已有预订，不能删除 (the departure has bookings)", detail={"departure_id": departure_id})
+        raise Conflict(_("%(date)s 的团期已有预订，不能删除") % {"date": departure.date}, detail={"departure_id": departure_id})
     departure.delete()
 

@@ -2,6 +2,7 @@
 
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
@@ -215,5 +216,5 @@ def month_batch_detail(request, batch_id: int):
 def month_batch_download(request, batch_id: int):
     batch = selectors.month_batch_get(actor=actor_of(request.user), batch_id=batch_id)
     if not batch.archive:
-        raise NotFound("压缩包尚未生成 (archive not ready)", detail={"status": batch.status})
+        raise NotFound(_("压缩包尚未生成"), detail={"status": batch.status})
     return FileResponse(batch.archive.open("rb"), as_attachment=True, filename=f"settlements-{batch.month:%Y-%m}.zip")

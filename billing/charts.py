@@ -37,17 +37,22 @@ def usage_chart_svg(*, points: Sequence[UsagePoint], budget: Decimal) -> str:
     used = [point.committed + point.spent for point in points]
     spent = [point.spent for point in points]
     budget_y = y(budget)
+    # labels outside the f-strings: xgettext (makemessages) does not look inside them
+    title, budget_label, used_label, used_total_label, spent_label = (
+        escape(_("经费使用趋势")), escape(_("预算")), escape(_("已承诺+已支出")), escape(_("已用（承诺+支出）")),
+        escape(_("已支出")),
+    )
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="{escape(_("经费使用趋势"))}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="{title}">',
         f'<line x1="{PAD_LEFT}" y1="{HEIGHT - PAD_BOTTOM}" x2="{WIDTH - 10}" y2="{HEIGHT - PAD_BOTTOM}" stroke="#999"/>',
         f'<line x1="{PAD_LEFT}" y1="{budget_y:.1f}" x2="{WIDTH - 10}" y2="{budget_y:.1f}" stroke="#b42318" stroke-dasharray="4 3"/>',
-        f'<text x="4" y="{budget_y + 4:.1f}" font-size="11">{escape(_("预算"))} ¥{budget:,.0f}</text>',
-        f'<polyline fill="none" stroke="#b7791f" stroke-width="2" points="{steps(used)}"><title>{escape(_("已承诺+已支出"))}</title></polyline>',
-        f'<polyline fill="none" stroke="#2f855a" stroke-width="2" points="{steps(spent)}"><title>{escape(_("已支出"))}</title></polyline>',
+        f'<text x="4" y="{budget_y + 4:.1f}" font-size="11">{budget_label} ¥{budget:,.0f}</text>',
+        f'<polyline fill="none" stroke="#b7791f" stroke-width="2" points="{steps(used)}"><title>{used_label}</title></polyline>',
+        f'<polyline fill="none" stroke="#2f855a" stroke-width="2" points="{steps(spent)}"><title>{spent_label}</title></polyline>',
         f'<text x="{PAD_LEFT}" y="{HEIGHT - 8}" font-size="11">{escape(first.isoformat())}</text>',
         f'<text x="{WIDTH - 10}" y="{HEIGHT - 8}" font-size="11" text-anchor="end">{escape(last.isoformat())}</text>',
-        f'<text x="{WIDTH - 10}" y="{PAD_TOP + 10}" font-size="11" text-anchor="end" fill="#b7791f">{escape(_("已用（承诺+支出）"))} ¥{used[-1]:,.2f}</text>',
-        f'<text x="{WIDTH - 10}" y="{PAD_TOP + 24}" font-size="11" text-anchor="end" fill="#2f855a">{escape(_("已支出"))} ¥{spent[-1]:,.2f}</text>',
+        f'<text x="{WIDTH - 10}" y="{PAD_TOP + 10}" font-size="11" text-anchor="end" fill="#b7791f">{used_total_label} ¥{used[-1]:,.2f}</text>',
+        f'<text x="{WIDTH - 10}" y="{PAD_TOP + 24}" font-size="11" text-anchor="end" fill="#2f855a">{spent_label} ¥{spent[-1]:,.2f}</text>',
         "</svg>",
     ]
     return "".join(parts)

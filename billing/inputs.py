@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from billing.funding import (
     BaseDiscount,
@@ -76,7 +77,8 @@ def programme_rules(programme: FundProgramme) -> ProgrammeRules:
         )
     except (TypeError, ValueError) as error:
         raise ValidationFailed(
-            f"专项经费「{programme.name}」的规则配置有误 (invalid programme rules): {error}", detail={"programme_id": programme.pk}
+            _("专项经费「%(programme)s」的规则配置有误：%(error)s") % {"programme": programme.name, "error": error},
+            detail={"programme_id": programme.pk},
         ) from error
 
 
@@ -176,7 +178,7 @@ def booked_people(booking: Booking) -> list[Person]:
     participants = list(booking.batch.participants.order_by("pk")[: booking.people])
     seats = [line.room_type_id for line in lines for _ in range(line.people)]
     if not seats:
-        raise ValidationFailed(f"预订 {booking.reference} 没有房型明细，无法计算费用 (booking has no lines to price)")
+        raise ValidationFailed(_("预订 %(reference)s 没有房型明细，无法计算费用") % {"reference": booking.reference})
     people = []
     for index in range(booking.people):
         participant = participants[index] if index < len(participants) else None

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils.translation import gettext as _
 
 from billing.funding import format_fen, to_fen
 from billing.models import FundProgramme, LedgerEntry
@@ -79,7 +80,7 @@ def post_entries(*, postings: Sequence[Posting], actor: Actor, now: datetime) ->
             # A replay must repeat the original; a different movement under the same key is a bug or a
             # stale retry, and silently skipping it would leave the balance short of what was meant.
             raise Conflict(
-                f"台账幂等键 {posting.idempotency_key} 已用于另一笔记录 (idempotency key already used for a different entry)",
+                _("台账幂等键 %(key)s 已用于另一笔记录") % {"key": posting.idempotency_key},
                 code="idempotency_key_reused",
                 detail={"idempotency_key": posting.idempotency_key},
             )
@@ -119,8 +120,13 @@ def raise_shortfall(*, programme: FundProgramme, required_fen: int) -> None:
     available_fen = to_fen(programme.available)
     shortfall_fen = required_fen - available_fen
     raise Conflict(
-        f"专项经费「{programme.name}」余额不足：需 {format_fen(required_fen)}，可用 {format_fen(available_fen)}，"
-        f"缺口 {format_fen(shortfall_fen)} (programme \u201c{programme.name}\u201d is short by {format_fen(shortfall_fen)})",
+        _("专项经费「%(programme)s」余额不足：需 %(required)s，可用 %(available)s，缺口 %(shortfall)s")
+        % {
+            "programme": programme.name,
+            "required": format_fen(required_fen),
+            "available": format_fen(available_fen),
+            "shortfall": format_fen(shortfall_fen),
+        },
         code="programme_overdrawn",
         detail={
             "programme_id": programme.pk,

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.core import signing
 from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from bases.models import Base
 from billing import inputs, ledger
@@ -41,14 +42,14 @@ def programme_list(*, actor: Actor, active: bool | None = None) -> QuerySet[Fund
 def programme_get(*, actor: Actor, programme_id: int) -> FundProgramme:
     programme = programme_list(actor=actor).filter(pk=programme_id).first()
     if programme is None:
-        raise NotFound("专项经费不存在 (programme not found)", detail={"programme_id": programme_id})
+        raise NotFound(_("专项经费不存在"), detail={"programme_id": programme_id})
     return programme
 
 
 def union_for_programmes(*, actor: Actor, union_id: int) -> Organisation:
     union = Organisation.objects.filter(union_subtree_q(actor), pk=union_id).exclude(kind=Organisation.Kind.OPERATOR).first()
     if union is None:
-        raise NotFound("工会不存在 (union not found)", detail={"union_id": union_id})
+        raise NotFound(_("工会不存在"), detail={"union_id": union_id})
     return union
 
 
@@ -116,7 +117,7 @@ def booking_for_union(*, actor: Actor, booking_id: int) -> Booking:
         .first()
     )
     if booking is None:
-        raise NotFound("预订不存在 (booking not found)", detail={"booking_id": booking_id})
+        raise NotFound(_("预订不存在"), detail={"booking_id": booking_id})
     return booking
 
 
@@ -129,7 +130,7 @@ def booking_for_operator(*, actor: Actor, booking_id: int) -> Booking:
             .first()
         )
     if booking is None:
-        raise NotFound("预订不存在 (booking not found)", detail={"booking_id": booking_id})
+        raise NotFound(_("预订不存在"), detail={"booking_id": booking_id})
     return booking
 
 
@@ -226,7 +227,7 @@ def settlement_list(
 def settlement_get(*, actor: Actor, settlement_id: int) -> Settlement:
     settlement = settlement_list(actor=actor).filter(pk=settlement_id).first()
     if settlement is None:
-        raise NotFound("结算单不存在 (settlement not found)", detail={"settlement_id": settlement_id})
+        raise NotFound(_("结算单不存在"), detail={"settlement_id": settlement_id})
     return settlement
 
 
@@ -235,7 +236,7 @@ def settlement_for_decision(*, actor: Actor, settlement_id: int) -> Settlement:
     settlement = settlement_get(actor=actor, settlement_id=settlement_id)
     shares = settlement.shares.select_related("programme__union")
     if shares and not any(share.programme.union.path.startswith(actor.organisation.path) for share in shares):
-        raise NotFound("结算单不存在 (settlement not found)", detail={"settlement_id": settlement_id})
+        raise NotFound(_("结算单不存在"), detail={"settlement_id": settlement_id})
     return settlement
 
 
@@ -260,7 +261,7 @@ def base_of_actor(*, actor: Actor, base_id: int) -> Base:
     else:
         base = Base.objects.filter(pk=base_id, bookings__settlement__in=settlement_list(actor=actor)).distinct().first()
     if base is None:
-        raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
+        raise NotFound(_("基地不存在"), detail={"base_id": base_id})
     return base
 
 
@@ -276,17 +277,17 @@ def settlement_by_verify_token(*, token: str) -> Settlement:
     try:
         settlement_id = signing.loads(token, salt=VERIFY_SALT)["settlement"]
     except (signing.BadSignature, KeyError, TypeError):
-        raise NotFound("验证码无效 (invalid verification code)") from None
+        raise NotFound(_("验证码无效")) from None
     settlement = Settlement.objects.select_related("booking__union", "booking__base").filter(pk=settlement_id).first()
     if settlement is None:
-        raise NotFound("结算单不存在 (settlement not found)")
+        raise NotFound(_("结算单不存在"))
     return settlement
 
 
 def month_batch_get(*, actor: Actor, batch_id: int) -> MonthBatch:
     batch = MonthBatch.objects.filter(pk=batch_id, requested_by_id=actor.user_id).first()
     if batch is None:
-        raise NotFound("批量任务不存在 (month batch not found)", detail={"batch_id": batch_id})
+        raise NotFound(_("批量任务不存在"), detail={"batch_id": batch_id})
     return batch
 
 
@@ -299,4 +300,4 @@ def parse_month(text: str) -> dt.date:
     try:
         return dt.datetime.strptime(text, "%Y-%m").date()
     except (TypeError, ValueError):
-        raise ValidationFailed(f"月份格式应为 YYYY-MM (month must look like 2026-11): {text!r}", detail={"month": text}) from None
+        raise ValidationFailed(_("月份格式应为 YYYY-MM：%(value)s") % {"value": repr(text)}, detail={"month": text}) from None

@@ -23,6 +23,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import documents, inputs, ledger, selectors
 from billing.funding import compute_split, fen_to_decimal, to_fen
@@ -109,9 +110,9 @@ def programme_update(*, actor: Actor, programme_id: int, changes: dict[str, Any]
     selectors.programme_get(actor=actor, programme_id=programme_id)
     unknown = set(changes) - set(_TERM_FIELDS) - {"fully_funded_union_ids"}
     if unknown:
-        raise ValidationFailed(f"不可修改的字段 (fields cannot be changed): {', '.join(sorted(unknown))}", detail=sorted(unknown))
+        raise ValidationFailed(_("不可修改的字段：%(fields)s") % {"fields": ", ".join(sorted(unknown))}, detail=sorted(unknown))
     if emptied := sorted(name for name, value in changes.items() if value is None and name not in _OPTIONAL_TERMS):
-        raise ValidationFailed(f"以下字段不能为空 (must not be null): {', '.join(emptied)}", detail=emptied)
+        raise ValidationFailed(_("以下字段不能为空：%(fields)s") % {"fields": ", ".join(emptied)}, detail=emptied)
     with locked_transaction():
         programme = ledger.lock_programmes([programme_id])[programme_id]
         for name, value in changes.items():
@@ -120,7 +121,7 @@ def programme_update(*, actor: Actor, programme_id: int, changes: dict[str, Any]
         programme.available = programme.budget - programme.committed - programme.spent
         if programme.available < 0:
             raise Conflict(
-                f"预算不能低于已承诺与已支出之和 {programme.committed + programme.spent} (budget below committed + spent)",
+                _("预算不能低于已承诺与已支出之和 %(used)s") % {"used": programme.committed + programme.spent},
                 code="budget_below_use",
                 detail={"committed": str(programme.committed), "spent": str(programme.spent)},
             )
@@ -140,7 +141,7 @@ def programme_delete(*, actor: Actor, programme_id: int) -> None:
     programme = selectors.programme_get(actor=actor, programme_id=programme_id)
     with transaction.atomic():
         if programme.entries.exists():
-            raise Conflict("该专项经费已有台账记录，不能删除，请停用 (programme has ledger entries; deactivate it)")
+            raise Conflict(_("该专项经费已有台账记录，不能删除，请停用"))
         programme.delete()
 
 
@@ -151,7 +152,7 @@ def _check_programme(programme: FundProgramme) -> None:
     bad_prefixes = [prefix for prefix in programme.base_region_prefixes if not (str(prefix).isdigit() and len(prefix) <= 6)]
     if unknown_levels or unknown_categories or bad_prefixes:
         raise ValidationFailed(
-            "资助条件有误 (invalid eligibility)",
+            _("资助条件有误"),
             detail={"base_levels": sorted(unknown_levels), "participant_categories": sorted(unknown_categories), "base_region_prefixes": bad_prefixes},
         )
 
@@ -163,7 +164,7 @@ def _fully_funded_unions(*, programme: FundProgramme, union_ids: Sequence[int]) 
     if len(unions) != len(set(union_ids)):
         missing = sorted(set(union_ids) - {union.pk for union in unions})
         raise ValidationFailed(
-            f"全额资助单位须为本工会下属工会 (fully funded unions must be under the programme's union): {missing}",
+            _("全额资助单位须为本工会下属工会：%(missing)s") % {"missing": missing},
             detail={"fully_funded_union_ids": missing},
         )
     return unions
@@ -187,7 +188,7 @@ def funding_policy_set(*, actor: Actor, union_id: int, cost_standard_per_person_
             policy.full_clean()
         except DjangoValidationError as error:
             raise ValidationFailed(
-                "费用标准须为非负金额，最多两位小数 (the standard must be a non-negative amount with at most 2 decimals)",
+                _("费用标准须为非负金额，最多两位小数"),
                 detail=error.message_dict,
             ) from None
         policy.save()
@@ -232,7 +233,9 @@ def funding_release_for_booking(*, booking: Booking, actor: Actor, now: dt.datet
     """Give every programme back what it committed for a cancelled booking."""
     with locked_transaction():
         if Settlement.objects.filter(booking=booking, status=Settlement.Status.APPROVED).exists():
-            raise Conflict(f"预订 {booking.reference} 已结算，经费不能释放 (booking already settled)", code="already_settled")
+            raise Conflict(
+                _("预订 %(reference)s 已结算，经费不能释放") % {"reference": booking.reference}, code="already_settled"
+            )
         committed = ledger.committed_by_programme(booking_id=booking.pk)
         ledger.lock_programmes(committed)
         postings = [
@@ -345,18 +348,19 @@ def settlement_submit(
         ]
     if booking.status not in Booking.DONE_OR_GOING:
         raise Conflict(
-            f"预订 {booking.reference} 状态为「{booking.get_status_display()}」，不能结算 (booking is not settleable)",
+            _("预订 %(reference)s 状态为「%(status)s」，不能结算")
+            % {"reference": booking.reference, "status": booking.get_status_display()},
             code="not_settleable",
         )
     if booking.arrival > timezone.localdate(now):
-        raise Conflict(f"预订 {booking.reference} 尚未入住，不能结算 (stay has not started)", code="stay_not_started")
+        raise Conflict(_("预订 %(reference)s 尚未入住，不能结算") % {"reference": booking.reference}, code="stay_not_started")
     nights_by_participant = _validate_arrivals(booking=booking, arrivals=arrivals)
     _validate_extras(extras)
 
     with locked_transaction():
         existing = Settlement.objects.select_for_update().filter(booking=booking).first()
         if existing is not None and existing.is_frozen:
-            raise Conflict(f"结算单 {existing.number} 已批准，不能修改 (settlement approved and frozen)", code="settlement_frozen")
+            raise Conflict(_("结算单 %(number)s 已批准，不能修改") % {"number": existing.number}, code="settlement_frozen")
         committed = ledger.committed_by_programme(booking_id=booking.pk)
         programmes = {
             programme.pk: programme
@@ -408,18 +412,18 @@ def settlement_submit(
 def _validate_arrivals(*, booking: Booking, arrivals: Sequence[ArrivalActual]) -> dict[int, int]:
     ids = [arrival.participant_id for arrival in arrivals]
     if len(set(ids)) != len(ids):
-        raise ValidationFailed("实到名单中有重复人员 (a participant is listed twice)", detail={"participant_ids": ids})
+        raise ValidationFailed(_("实到名单中有重复人员"), detail={"participant_ids": ids})
     known = set(booking.batch.participants.filter(pk__in=ids).values_list("pk", flat=True))
     if unknown := sorted(set(ids) - known):
         raise ValidationFailed(
-            f"以下人员不属于本批次 (not participants of this batch): {unknown}", detail={"participant_ids": unknown}
+            _("以下人员不属于本批次：%(ids)s") % {"ids": unknown}, detail={"participant_ids": unknown}
         )
     if wrong := [arrival.participant_id for arrival in arrivals if not 1 <= arrival.nights <= booking.nights]:
         raise ValidationFailed(
-            f"实住晚数须在 1 至 {booking.nights} 之间 (nights stayed must be 1..{booking.nights})", detail={"participant_ids": wrong}
+            _("实住晚数须在 1 至 %(nights)s 之间") % {"nights": booking.nights}, detail={"participant_ids": wrong}
         )
     if not booking.lines.exists():
-        raise ValidationFailed(f"预订 {booking.reference} 没有房型明细 (booking has no lines)")
+        raise ValidationFailed(_("预订 %(reference)s 没有房型明细") % {"reference": booking.reference})
     return {arrival.participant_id: arrival.nights for arrival in arrivals}
 
 
@@ -430,7 +434,7 @@ MAX_AMOUNT = Decimal("99999999999.99")
 def _require_storable(total_fen: int) -> None:
     if total_fen > to_fen(MAX_AMOUNT):
         raise ValidationFailed(
-            f"结算总额 {fen_to_decimal(total_fen)} 超出可记录的上限 {MAX_AMOUNT} (settlement total exceeds {MAX_AMOUNT})",
+            _("结算总额 %(total)s 超出可记录的上限 %(max)s") % {"total": fen_to_decimal(total_fen), "max": MAX_AMOUNT},
             code="amount_too_large",
             detail={"total": str(fen_to_decimal(total_fen)), "max": str(MAX_AMOUNT)},
         )
@@ -439,18 +443,18 @@ def _require_storable(total_fen: int) -> None:
 def _validate_extras(extras: Sequence[ExtraActual]) -> None:
     for index, extra in enumerate(extras):
         if not extra.name.strip() or len(extra.name) > 60:
-            raise ValidationFailed(f"附加项目 {index + 1} 的名称须为 1–60 个字符 (extra name 1–60 chars)", detail={"extras": index})
+            raise ValidationFailed(_("附加项目 %(number)s 的名称须为 1–60 个字符") % {"number": index + 1}, detail={"extras": index})
         if not isinstance(extra.amount, Decimal) or not extra.amount.is_finite() or not 0 <= extra.amount <= MAX_AMOUNT:
             raise ValidationFailed(
-                f"附加项目「{extra.name}」金额须在 0 至 {MAX_AMOUNT} 之间 (amount must be 0..{MAX_AMOUNT})", detail={"extras": index}
+                _("附加项目「%(name)s」金额须在 0 至 %(max)s 之间") % {"name": extra.name, "max": MAX_AMOUNT}, detail={"extras": index}
             )
         if extra.amount != extra.amount.quantize(Decimal("0.01")):
             raise ValidationFailed(
-                f"附加项目「{extra.name}」金额须为非负且最多两位小数 (amount must be ≥ 0 with at most 2 decimals)",
+                _("附加项目「%(name)s」金额须为非负且最多两位小数") % {"name": extra.name},
                 detail={"extras": index},
             )
         if extra.basis not in SettlementExtra.Basis.values:
-            raise ValidationFailed(f"未知的计费方式 (unknown basis): {extra.basis}", detail={"extras": index})
+            raise ValidationFailed(_("未知的计费方式：%(basis)s") % {"basis": extra.basis}, detail={"extras": index})
 
 
 def _store_actuals(*, settlement: Settlement, booking: Booking, split: dict[str, Any], extras: Sequence[ExtraActual]) -> None:
@@ -499,14 +503,15 @@ def settlement_approve(
         _require_undecided(settlement)
         if expected_submitted_at is not None and expected_submitted_at != settlement.submitted_at:
             raise Conflict(
-                f"结算单 {settlement.number} 已于 {timezone.localtime(settlement.submitted_at):%Y-%m-%d %H:%M:%S} 重新提交，请核对后再批准"
-                " (the base resubmitted the settlement since you opened it; check it again)",
+                _("结算单 %(number)s 已于 %(submitted_at)s 重新提交，请核对后再批准")
+                % {"number": settlement.number, "submitted_at": f"{timezone.localtime(settlement.submitted_at):%Y-%m-%d %H:%M:%S}"},
                 code="settlement_changed",
                 detail={"submitted_at": settlement.submitted_at.isoformat()},
             )
         if booking.status not in Booking.DONE_OR_GOING:
             raise Conflict(
-                f"预订 {booking.reference} 状态为「{booking.get_status_display()}」，结算单不能批准 (booking is {booking.status})",
+                _("预订 %(reference)s 状态为「%(status)s」，结算单不能批准")
+                % {"reference": booking.reference, "status": booking.get_status_display()},
                 code="not_settleable",
                 detail={"booking_status": booking.status},
             )
@@ -557,7 +562,7 @@ def settlement_reject(*, actor: Actor, settlement_id: int, reason: str, now: dt.
     actor.require(Role.FUND_MANAGER)
     reason = reason.strip()
     if not reason or len(reason) > 500:
-        raise ValidationFailed("请填写退回原因（不超过 500 字）(a reason of 1–500 characters is required)", detail={"reason": reason[:50]})
+        raise ValidationFailed(_("请填写退回原因（不超过 500 字）"), detail={"reason": reason[:50]})
     selectors.settlement_for_decision(actor=actor, settlement_id=settlement_id)
     with transaction.atomic():
         settlement = Settlement.objects.select_for_update().get(pk=settlement_id)
@@ -575,9 +580,11 @@ def settlement_reject(*, actor: Actor, settlement_id: int, reason: str, now: dt.
 
 def _require_undecided(settlement: Settlement) -> None:
     if settlement.status == Settlement.Status.APPROVED:
-        raise Conflict(f"结算单 {settlement.number} 已批准，不能再修改 (settlement approved and frozen)", code="settlement_frozen")
+        raise Conflict(_("结算单 %(number)s 已批准，不能再修改") % {"number": settlement.number}, code="settlement_frozen")
     if settlement.status == Settlement.Status.REJECTED:
-        raise Conflict(f"结算单 {settlement.number} 已退回，待基地重新提交 (settlement was rejected; awaiting resubmission)", code="settlement_rejected")
+        raise Conflict(
+            _("结算单 %(number)s 已退回，待基地重新提交") % {"number": settlement.number}, code="settlement_rejected"
+        )
 
 
 def _totals(settlement: Settlement) -> dict[str, Any]:
@@ -640,7 +647,7 @@ def month_batch_render(*, batch_id: int) -> MonthBatch:
             with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
                 # The HTML is built in this process (database reads), the PDFs on every core (retreat.pdf).
                 with closing(html_to_pdf_many((build() for _, build in files), expected=len(files))) as pdfs:
-                    for pdf, (name, _) in zip(pdfs, files):
+                    for pdf, (name, _build) in zip(pdfs, files):  # (not ``_``: that is gettext here)
                         bundle.writestr(name, pdf)
                         _advance(batch)
             archive.seek(0)

@@ -248,7 +248,7 @@ def month_batch_detail(request, actor, batch_id: int):
 def month_batch_download(request, actor, batch_id: int):
     batch = selectors.month_batch_get(actor=actor, batch_id=batch_id)
     if not batch.archive:
-        raise Http404("尚未生成 (not ready)")
+        raise Http404(_("压缩包尚未生成"))
     return FileResponse(batch.archive.open("rb"), as_attachment=True, filename=f"结算单-{batch.month:%Y-%m}.zip")
 
 

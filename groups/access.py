@@ -8,6 +8,7 @@ front end asked.
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from groups.models import Membership, Organisation
 from retreat.errors import Forbidden
@@ -43,7 +44,7 @@ class Actor:
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
-            raise Forbidden("当前角色无权执行此操作 (your role may not do this)", detail={"role": self.role})
+            raise Forbidden(_("当前角色无权执行此操作"), detail={"role": self.role})
 
 
 def actor_of(user) -> Actor:
@@ -51,7 +52,7 @@ def actor_of(user) -> Actor:
     try:
         membership = Membership.objects.select_related("organisation").get(user_id=user.pk)
     except Membership.DoesNotExist:
-        raise Forbidden("该用户未关联任何组织 (user has no organisation)") from None
+        raise Forbidden(_("该用户未关联任何组织")) from None
     return Actor(user_id=user.pk, organisation=membership.organisation, role=membership.role)
 
 

@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -53,7 +54,7 @@ class UnionFilter(Schema):
 def auth_login(request, payload: LoginIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
-        raise ApplicationError("用户名或密码错误 (wrong username or password)", code="bad_credentials")
+        raise ApplicationError(_("用户名或密码错误"), code="bad_credentials")
     login(request, user)
     return me(request)
 
@@ -236,14 +237,14 @@ def booking_hold(request, payload: HoldIn):
     actor = actor_of(request.user)
     if payload.route_departure_id is not None:
         if payload.people is None or payload.rooms or payload.base_id is not None:
-            raise ValidationFailed("线路预订只填 route_departure_id 和 people (a route hold takes route_departure_id and people)")
+            raise ValidationFailed(_("线路预订只填 route_departure_id 和 people"))
         booking = bookings.booking_hold_route(
             actor=actor, batch_id=payload.batch_id, departure_id=payload.route_departure_id, people=payload.people
         )
     else:
         if payload.base_id is None or payload.arrival is None or payload.nights is None or not payload.rooms:
             raise ValidationFailed(
-                "请填写 base_id、arrival、nights 和 rooms (base_id, arrival, nights and rooms are required)",
+                _("请填写 base_id、arrival、nights 和 rooms"),
                 detail={"required": ["base_id", "arrival", "nights", "rooms"]},
             )
         booking = bookings.booking_hold(
@@ -275,11 +276,11 @@ def booking_cancellation_quote(request, booking_id: int):
 def cancellation_quote_out(quote: selectors.CancellationQuote) -> dict:
     booking, fee = quote.booking, quote.fee
     if fee is None:
-        explanation = f"当前状态（{booking.get_status_display()}）不能取消 (a {booking.status} booking cannot be cancelled)"
+        explanation = _("当前状态（%(status)s）不能取消") % {"status": booking.get_status_display()}
     elif booking.status == Booking.Status.HELD:
-        explanation = "暂留可免费取消 (a hold is free to let go)"
+        explanation = _("暂留可免费取消")
     else:
-        explanation = fee.as_detail()["explanation"]
+        explanation = fee.explanation
     return {
         "booking_id": booking.pk, "status": booking.status,
         "policy": [{"days_before_arrival": days, "percent": percent} for days, percent in quote.policy],

@@ -28,6 +28,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bases.models import Base, NightInventory, RoomType, RouteDay, RouteDeparture
 from groups.access import Actor, Role, union_subtree_q
@@ -83,7 +84,7 @@ def organiser_batch_get(*, actor: Actor, batch_id: int, with_active_reference: b
         batches = batches.annotate(active_reference=Subquery(active))
     batch = batches.first()
     if batch is None:
-        raise NotFound("批次不存在 (batch not found)", detail={"batch_id": batch_id})
+        raise NotFound(_("批次不存在"), detail={"batch_id": batch_id})
     return batch
 
 
@@ -96,7 +97,7 @@ def _locked_booking(*, actor: Actor, booking_id: int) -> Booking:
         .first()
     )
     if booking is None:
-        raise NotFound("预订不存在 (booking not found)", detail={"booking_id": booking_id})
+        raise NotFound(_("预订不存在"), detail={"booking_id": booking_id})
     return booking
 
 
@@ -107,7 +108,7 @@ def nights_problem(nights: int) -> str | None:
     """What is wrong with a stay of ``nights``, in words, or None."""
     if 1 <= nights <= MAX_STAY_NIGHTS:
         return None
-    return f"住宿晚数须在 1 到 {MAX_STAY_NIGHTS} 之间 (nights must be 1..{MAX_STAY_NIGHTS}): {nights}"
+    return _("住宿晚数须在 1 到 %(max)s 之间：%(nights)s") % {"max": MAX_STAY_NIGHTS, "nights": nights}
 
 
 def check_stay_dates(*, arrival: dt.date, nights: int, today: dt.date) -> None:
@@ -115,15 +116,15 @@ def check_stay_dates(*, arrival: dt.date, nights: int, today: dt.date) -> None:
         raise ValidationFailed(problem, detail={"nights": nights})
     if arrival < today:
         raise ValidationFailed(
-            f"抵达日期 {arrival} 早于今天 {today} (arrival is in the past)", detail={"arrival": arrival.isoformat()}
+            _("抵达日期 %(arrival)s 早于今天 %(today)s") % {"arrival": arrival, "today": today},
+            detail={"arrival": arrival.isoformat()},
         )
     horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
     # Compared before adding, so a far-off date (9999-12-31) is refused instead of overflowing.
     if arrival > horizon - dt.timedelta(days=nights - 1):
         last_night = arrival + dt.timedelta(days=nights - 1) if arrival <= horizon else arrival
         raise ValidationFailed(
-            f"最后一晚 {last_night} 超出可预订范围（至 {horizon}）(last night is beyond the "
-            f"{settings.INVENTORY_HORIZON_DAYS}-day horizon)",
+            _("最后一晚 %(last_night)s 超出可预订范围（至 %(horizon)s）") % {"last_night": last_night, "horizon": horizon},
             detail={"last_night": last_night.isoformat(), "horizon": horizon.isoformat()},
         )
 
@@ -131,8 +132,11 @@ def check_stay_dates(*, arrival: dt.date, nights: int, today: dt.date) -> None:
 def check_base_certified(*, base: Base, first_night: dt.date, last_night: dt.date) -> None:
     if not base.is_bookable_on(first_night, last_night):
         raise Conflict(
-            f"基地“{base.name}”的认证未覆盖 {first_night} 至 {last_night} 的全部住宿（状态：{base.get_status_display()}，"
-            f"有效期 {base.valid_from or '-'} 至 {base.valid_until or '-'}）(the base is not certified for the whole stay)",
+            _("基地“%(base)s”的认证未覆盖 %(first_night)s 至 %(last_night)s 的全部住宿（状态：%(status)s，"
+              "有效期 %(valid_from)s 至 %(valid_until)s）") % {
+                "base": base.name, "first_night": first_night, "last_night": last_night, "status": base.get_status_display(),
+                "valid_from": base.valid_from or "-", "valid_until": base.valid_until or "-",
+            },
             code="base_not_certified",
             detail={"base_id": base.pk, "status": base.status, "first_night": first_night.isoformat(),
                     "last_night": last_night.isoformat()},
@@ -144,30 +148,32 @@ def _check_room_requests(
 ) -> dict[int, RoomType]:
     """The requested room types of ``base``, checked; ``room_types`` when the caller already read them."""
     if not requests:
-        raise ValidationFailed("请至少选择一种房型 (choose at least one room type)", detail={"rooms": []})
+        raise ValidationFailed(_("请至少选择一种房型"), detail={"rooms": []})
     ids = [r.room_type_id for r in requests]
     if len(set(ids)) != len(ids):
-        raise ValidationFailed("同一房型只能出现一次 (each room type once)", detail={"room_type_ids": ids})
+        raise ValidationFailed(_("同一房型只能出现一次"), detail={"room_type_ids": ids})
     if room_types is None:
         room_types = {rt.pk: rt for rt in RoomType.objects.filter(base=base, pk__in=ids)}
     problems = {}
     for request in requests:
         room_type = room_types.get(request.room_type_id)
         if room_type is None:
-            problems[str(request.room_type_id)] = "该基地没有此房型 (no such room type at this base)"
+            problems[str(request.room_type_id)] = _("该基地没有此房型")
         elif request.rooms < 1 or request.people < 1:
-            problems[str(request.room_type_id)] = "房间数和人数须至少为 1 (rooms and people must be at least 1)"
+            problems[str(request.room_type_id)] = _("房间数和人数须至少为 1")
         elif request.rooms > MAX_ROOMS or request.people > MAX_PEOPLE:
             problems[str(request.room_type_id)] = (
-                f"房间数不超过 {MAX_ROOMS}、人数不超过 {MAX_PEOPLE} (at most {MAX_ROOMS} rooms and {MAX_PEOPLE} people)"
+                _("房间数不超过 %(max_rooms)s、人数不超过 %(max_people)s") % {"max_rooms": MAX_ROOMS, "max_people": MAX_PEOPLE}
             )
         elif request.people > request.rooms * room_type.beds_per_room:
             problems[str(request.room_type_id)] = (
-                f"{room_type.name} {request.rooms} 间只有 {request.rooms * room_type.beds_per_room} 张床，不够 {request.people} 人"
-                f" ({request.rooms} rooms have {request.rooms * room_type.beds_per_room} beds for {request.people} people)"
+                _("%(room_type)s %(rooms)s 间只有 %(beds)s 张床，不够 %(people)s 人") % {
+                    "room_type": room_type.name, "rooms": request.rooms, "beds": request.rooms * room_type.beds_per_room,
+                    "people": request.people,
+                }
             )
     if problems:
-        raise ValidationFailed("房型选择有误 (invalid room choice): " + "; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("房型选择有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
     return room_types
 
 
@@ -189,7 +195,7 @@ def _take_rooms(legs: list[Leg]) -> None:
         if _take_rooms_guarded(legs) != sum(leg.nights for leg in legs):
             # Nothing was changed and every row is still locked by this transaction: explain why.
             _refuse_unavailable(legs, _locked_nights(legs))
-            raise Conflict("房间不足，未做任何修改 (not enough rooms; nothing changed)", code="insufficient_inventory")
+            raise Conflict(_("房间不足，未做任何修改"), code="insufficient_inventory")
     else:
         rows = _locked_nights(legs)
         _refuse_unavailable(legs, rows)
@@ -208,9 +214,13 @@ def _refuse_fewer_beds(legs: list[Leg]) -> None:
     short = [leg for leg in legs if leg.people > leg.rooms * beds[leg.room_type.pk]]
     if short:
         raise Conflict(
-            "房型床位数刚被修改，请重新查询后预订 (beds per room changed meanwhile; search again): "
-            + "; ".join(f"{leg.room_type.name} {leg.rooms} 间现只有 {leg.rooms * beds[leg.room_type.pk]} 张床，不够 {leg.people} 人"
-                        for leg in short),
+            _("房型床位数刚被修改，请重新查询后预订：%(problems)s") % {"problems": _("；").join(
+                _("%(room_type)s %(rooms)s 间现只有 %(beds)s 张床，不够 %(people)s 人") % {
+                    "room_type": leg.room_type.name, "rooms": leg.rooms, "beds": leg.rooms * beds[leg.room_type.pk],
+                    "people": leg.people,
+                }
+                for leg in short
+            )},
             code="beds_changed",
             detail={"room_types": [{"room_type_id": leg.room_type.pk, "beds_per_room": beds[leg.room_type.pk]} for leg in short]},
         )
@@ -261,17 +271,22 @@ def _refuse_unavailable(legs: list[Leg], rows: dict[tuple[int, dt.date], NightIn
                 short.append({"night": night.isoformat(), "room_type_id": leg.room_type.pk, "room_type": leg.room_type.name,
                               "rooms_wanted": leg.rooms, "rooms_free": row.rooms_free, "rooms_short": leg.rooms - row.rooms_free})
     if not_open:
-        listed = "; ".join(f"{n['night']} {n['room_type']}" for n in not_open)
+        listed = _("；").join(f"{n['night']} {n['room_type']}" for n in not_open)
         raise Conflict(
-            f"以下日期未开放或已关闭，未做任何修改 (these nights are not on sale; nothing changed): {listed}",
+            _("以下日期未开放或已关闭，未做任何修改：%(nights)s") % {"nights": listed},
             code="nights_not_open",
             detail={"nights": not_open},
         )
     if short:
-        listed = "; ".join(f"{n['night']} {n['room_type']} 需 {n['rooms_wanted']} 间，余 {n['rooms_free']} 间，缺 {n['rooms_short']} 间"
-                           for n in short)
+        listed = _("；").join(
+            _("%(night)s %(room_type)s 需 %(wanted)s 间，余 %(free)s 间，缺 %(short)s 间") % {
+                "night": n["night"], "room_type": n["room_type"], "wanted": n["rooms_wanted"], "free": n["rooms_free"],
+                "short": n["rooms_short"],
+            }
+            for n in short
+        )
         raise Conflict(
-            f"房间不足，未做任何修改 (not enough rooms; nothing changed): {listed}",
+            _("房间不足，未做任何修改：%(nights)s") % {"nights": listed},
             code="insufficient_inventory",
             detail={"nights": short},
         )
@@ -361,7 +376,7 @@ def _refuse_second_active_booking(batch: Batch) -> None:
         active = Booking.objects.filter(batch=batch, status__in=Booking.ACTIVE).values_list("reference", flat=True).first()
     if active:
         raise Conflict(
-            f"该批次已有有效预订 {active}，请先取消 (this batch already has an active booking)",
+            _("该批次已有有效预订 %(reference)s，请先取消") % {"reference": active},
             code="batch_already_booked",
             detail={"reference": active},
         )
@@ -406,7 +421,9 @@ def _hold(
         departure = RouteDeparture.objects.select_for_update().get(pk=route_departure.pk)
         if departure.seats_free < people:
             raise Conflict(
-                f"线路团期 {departure.date} 座位不足：需 {people} 座，余 {departure.seats_free} 座 (not enough seats)",
+                _("线路团期 %(date)s 座位不足：需 %(wanted)s 座，余 %(free)s 座") % {
+                    "date": departure.date, "wanted": people, "free": departure.seats_free,
+                },
                 code="insufficient_seats",
                 detail={"date": departure.date.isoformat(), "seats_wanted": people, "seats_free": departure.seats_free},
             )
@@ -439,7 +456,7 @@ def _holds_create_many(
     if active:
         batch_id, reference = min(active.items())
         raise Conflict(
-            f"批次 #{batch_id} 已有有效预订 {reference}，请先取消 (this batch already has an active booking)",
+            _("批次 #%(batch_id)s 已有有效预订 %(reference)s，请先取消") % {"batch_id": batch_id, "reference": reference},
             code="batch_already_booked", detail={"batches": [{"batch_id": pk, "reference": ref} for pk, ref in sorted(active.items())]},
         )
     created = Booking.objects.bulk_create([
@@ -471,7 +488,7 @@ def _holds_create_many(
                 entry = per_night.setdefault((leg.room_type.pk, night), [leg.room_type, 0, 0])
                 entry[1] += leg.rooms
                 entry[2] += leg.people
-    night_legs = [Leg(room_type, night, 1, rooms, people) for (_, night), (room_type, rooms, people) in sorted(per_night.items())]
+    night_legs = [Leg(room_type, night, 1, rooms, people) for (_room_type_id, night), (room_type, rooms, people) in sorted(per_night.items())]
     chunk = 5000 if connection.vendor == "postgresql" else 200  # SQLite parses a long OR as a deep tree (depth ≤ 1000)
     for start in range(0, len(night_legs), chunk):
         _take_rooms(night_legs[start:start + chunk])
@@ -491,9 +508,9 @@ def _funding():
 def _translate_integrity(error: IntegrityError) -> Conflict:
     text = str(error)
     if "booking_one_active_per_batch" in text:
-        return Conflict("该批次已有有效预订 (this batch already has an active booking)", code="batch_already_booked")
+        return Conflict(_("该批次已有有效预订"), code="batch_already_booked")
     if "never_oversold" in text or "counts_nonneg" in text:
-        return Conflict("库存不足，未做任何修改 (not enough inventory; nothing changed)", code="insufficient_inventory")
+        return Conflict(_("库存不足，未做任何修改"), code="insufficient_inventory")
     raise error
 
 
@@ -509,7 +526,7 @@ def booking_hold(
     found = list(RoomType.objects.filter(base_id=base_id, pk__in=[r.room_type_id for r in rooms]).select_related("base"))
     base = found[0].base if found else Base.objects.filter(pk=base_id).first()
     if base is None:
-        raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
+        raise NotFound(_("基地不存在"), detail={"base_id": base_id})
     for room_type in found:
         room_type.base = base
     room_types = _check_room_requests(base=base, requests=rooms, room_types={rt.pk: rt for rt in found})
@@ -552,12 +569,12 @@ def booking_hold_route(
     batch = organiser_batch_get(actor=actor, batch_id=batch_id, with_active_reference=True)
     departure = RouteDeparture.objects.filter(pk=departure_id, route__published=True).select_related("route").first()
     if departure is None:
-        raise NotFound("线路团期不存在 (route departure not found)", detail={"departure_id": departure_id})
+        raise NotFound(_("线路团期不存在"), detail={"departure_id": departure_id})
     if not 1 <= people <= MAX_PEOPLE:
-        raise ValidationFailed(f"人数须在 1 到 {MAX_PEOPLE} 之间 (people must be 1..{MAX_PEOPLE})", detail={"people": people})
+        raise ValidationFailed(_("人数须在 1 到 %(max)s 之间") % {"max": MAX_PEOPLE}, detail={"people": people})
     legs = route_legs(departure=departure, people=people)
     if not legs:
-        raise ValidationFailed("该线路没有住宿安排 (this route has no nights to book)", detail={"route_id": departure.route_id})
+        raise ValidationFailed(_("该线路没有住宿安排"), detail={"route_id": departure.route_id})
     check_stay_dates(arrival=departure.date, nights=(legs[-1].night_list[-1] - departure.date).days + 1,
                      today=timezone.localdate(now))
     for leg in legs:
@@ -585,18 +602,22 @@ def booking_confirm(*, actor: Actor, booking_id: int, now: dt.datetime | None = 
         booking = _locked_booking(actor=actor, booking_id=booking_id)
         if booking.status != Status.HELD:
             raise Conflict(
-                f"只有暂留中的预订可以确认，当前状态：{booking.get_status_display()} (only a held booking can be confirmed)",
+                _("只有暂留中的预订可以确认，当前状态：%(status)s") % {"status": booking.get_status_display()},
                 code="not_held", detail={"status": booking.status},
             )
         if booking.hold_expires_at and booking.hold_expires_at <= now:
             raise Conflict(
-                f"暂留已于 {timezone.localtime(booking.hold_expires_at):%Y-%m-%d %H:%M} 过期，请重新预订 (the hold has lapsed)",
+                _("暂留已于 %(expired)s 过期，请重新预订") % {
+                    "expired": f"{timezone.localtime(booking.hold_expires_at):%Y-%m-%d %H:%M}",
+                },
                 code="hold_lapsed", detail={"hold_expires_at": booking.hold_expires_at.isoformat()},
             )
         today = timezone.localdate(now)
         if booking.arrival < today:
             raise Conflict(
-                f"抵达日期 {booking.arrival} 已过（今天 {today}），不能再确认，请取消后重新预订 (the arrival date has passed)",
+                _("抵达日期 %(arrival)s 已过（今天 %(today)s），不能再确认，请取消后重新预订") % {
+                    "arrival": booking.arrival, "today": today,
+                },
                 code="arrival_passed", detail={"arrival": booking.arrival.isoformat(), "today": today.isoformat()},
             )
         lines = list(booking.lines.select_related("room_type__base"))
@@ -606,13 +627,15 @@ def booking_confirm(*, actor: Actor, booking_id: int, now: dt.datetime | None = 
         participants = booking.batch.participants.count()
         if participants != booking.people:
             raise Conflict(
-                f"参加人员 {participants} 人与预订人数 {booking.people} 人不一致 (participants {participants} ≠ booked people {booking.people})",
+                _("参加人员 %(participants)s 人与预订人数 %(people)s 人不一致") % {
+                    "participants": participants, "people": booking.people,
+                },
                 code="participants_mismatch", detail={"participants": participants, "people": booking.people},
             )
         failures = eligibility_failures(batch=booking.batch, arrival=booking.arrival, nights=booking.nights)
         if failures:
             raise Conflict(
-                "不符合参加条件 (eligibility): " + "; ".join(f.message for f in failures),
+                _("不符合参加条件：%(problems)s") % {"problems": _("；").join(f.message for f in failures)},
                 code="not_eligible", detail={"failures": [{"rule": f.rule, "message": f.message, "people": f.people} for f in failures]},
             )
         WaitlistEntry.objects.filter(offered_booking=booking, status=WaitlistEntry.Status.OFFERED).update(
@@ -672,9 +695,18 @@ class CancellationFee:
 
     @property
     def when_text(self) -> str:
+        """Chinese only: part of the explanation stored on the booking's event."""
         if self.days_before_arrival < 0:
             return f"抵达日后 {-self.days_before_arrival} 天"
         return f"抵达前 {self.days_before_arrival} 天"
+
+    @property
+    def explanation(self) -> str:
+        """The fee in words, in the active language (what a quote shows; ``as_detail`` stores its own)."""
+        values = {"days": abs(self.days_before_arrival), "value": self.freed_value, "percent": self.percent, "fee": self.fee}
+        if self.days_before_arrival < 0:
+            return _("抵达日后 %(days)s 天退订，按退订规则收取释放住宿费 %(value)s 元的 %(percent)s%%，即 %(fee)s 元") % values
+        return _("抵达前 %(days)s 天退订，按退订规则收取释放住宿费 %(value)s 元的 %(percent)s%%，即 %(fee)s 元") % values
 
 
 def cancellation_fee(*, booking: Booking, freed, today: dt.date) -> CancellationFee:
@@ -697,7 +729,7 @@ def _freed_detail(freed) -> list[dict]:
 def _require_cancellable(booking: Booking) -> None:
     if booking.status not in (Status.HELD, Status.CONFIRMED):
         raise Conflict(
-            f"当前状态（{booking.get_status_display()}）不能取消 (a {booking.status} booking cannot be cancelled)",
+            _("当前状态（%(status)s）不能取消") % {"status": booking.get_status_display()},
             code="not_cancellable", detail={"status": booking.status},
         )
 
@@ -754,7 +786,7 @@ def booking_reduce(
             if (old_rooms - new_rooms, old_people - new_people) != (0, 0):
                 freed[key] = (old_rooms - new_rooms, old_people - new_people)
         if not freed and not (booking.route_departure_id and people is not None and people < booking.people):
-            raise ValidationFailed("没有要取消的内容 (nothing to cancel: the new size equals the old)", code="nothing_to_cancel")
+            raise ValidationFailed(_("没有要取消的内容"), code="nothing_to_cancel")
         fee = cancellation_fee(booking=booking, freed=freed, today=timezone.localdate(now))
         held = booking.status == Status.HELD
         new_people = sum(line.people for line in new_lines) if not booking.route_departure_id else new_lines[0].people
@@ -787,10 +819,10 @@ def booking_reduce(
 
 def _reduced_stay_lines(*, booking, lines, arrival, nights, rooms, people) -> list[BookingLine]:
     if people is not None:
-        raise ValidationFailed("按房型填写新的房间数和人数 (give rooms and people per room type)", detail={"people": people})
+        raise ValidationFailed(_("按房型填写新的房间数和人数"), detail={"people": people})
     if nights is not None and not 1 <= nights <= booking.nights:
         raise ValidationFailed(
-            f"新的晚数须在 1 到 {booking.nights} 之间 (nights must be 1..{booking.nights}): {nights}", detail={"nights": nights}
+            _("新的晚数须在 1 到 %(max)s 之间：%(nights)s") % {"max": booking.nights, "nights": nights}, detail={"nights": nights}
         )
     new_arrival = arrival or booking.arrival
     within = booking.arrival <= new_arrival <= booking.last_night  # checked first: no date arithmetic on far-off input
@@ -798,15 +830,16 @@ def _reduced_stay_lines(*, booking, lines, arrival, nights, rooms, people) -> li
     new_last = new_arrival + dt.timedelta(days=new_nights - 1) if within else new_arrival
     if not within or new_nights < 1 or new_last > booking.last_night:
         raise ValidationFailed(
-            f"新的住宿 {new_arrival} 起 {new_nights} 晚须在原住宿 {booking.arrival} 至 {booking.last_night} 之内"
-            f" (the new nights must lie within the booked ones)",
+            _("新的住宿 %(arrival)s 起 %(nights)s 晚须在原住宿 %(first)s 至 %(last)s 之内") % {
+                "arrival": new_arrival, "nights": new_nights, "first": booking.arrival, "last": booking.last_night,
+            },
             detail={"arrival": new_arrival.isoformat(), "nights": new_nights},
         )
     wanted = {r.room_type_id: r for r in rooms or []}
     by_type = {line.room_type_id: line for line in lines}
     unknown = sorted(set(wanted) - set(by_type))
     if unknown:
-        raise ValidationFailed("预订中没有这些房型 (these room types are not in the booking)", detail={"room_type_ids": unknown})
+        raise ValidationFailed(_("预订中没有这些房型"), detail={"room_type_ids": unknown})
     new_lines = []
     problems = {}
     for line in lines:
@@ -816,25 +849,28 @@ def _reduced_stay_lines(*, booking, lines, arrival, nights, rooms, people) -> li
             continue
         if not (1 <= new_rooms <= line.rooms and 1 <= new_people <= line.people):
             problems[str(line.room_type_id)] = (
-                f"{line.room_type.name}：房间 1..{line.rooms}、人数 1..{line.people}，或两者为 0 以退掉该房型"
-                f" (rooms 1..{line.rooms} and people 1..{line.people}, or both 0 to drop it)"
+                _("%(room_type)s：房间 1..%(rooms)s、人数 1..%(people)s，或两者为 0 以退掉该房型") % {
+                    "room_type": line.room_type.name, "rooms": line.rooms, "people": line.people,
+                }
             )
         elif new_people > new_rooms * line.room_type.beds_per_room:
-            problems[str(line.room_type_id)] = f"{line.room_type.name} {new_rooms} 间住不下 {new_people} 人 (not enough beds)"
+            problems[str(line.room_type_id)] = _("%(room_type)s %(rooms)s 间住不下 %(people)s 人") % {
+                "room_type": line.room_type.name, "rooms": new_rooms, "people": new_people,
+            }
         line.first_night, line.nights, line.rooms, line.people = new_arrival, new_nights, new_rooms, new_people
         new_lines.append(line)
     if problems:
-        raise ValidationFailed("部分取消的数量有误 (invalid reduction): " + "; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("部分取消的数量有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
     if not new_lines:
-        raise ValidationFailed("不能退掉全部房型，请取消整个预订 (to give everything back, cancel the booking)")
+        raise ValidationFailed(_("不能退掉全部房型，请取消整个预订"))
     return new_lines
 
 
 def _reduced_route_lines(*, booking, lines, arrival, nights, rooms, people) -> list[BookingLine]:
     if arrival is not None or nights is not None or rooms:
-        raise ValidationFailed("线路预订只能减少人数 (a route booking can only lose people)", detail={"route": True})
+        raise ValidationFailed(_("线路预订只能减少人数"), detail={"route": True})
     if people is None or not 1 <= people <= booking.people:
-        raise ValidationFailed(f"新人数须在 1 到 {booking.people} 之间 (people must be 1..{booking.people})", detail={"people": people})
+        raise ValidationFailed(_("新人数须在 1 到 %(max)s 之间") % {"max": booking.people}, detail={"people": people})
     for line in lines:
         line.people = people
         line.rooms = math.ceil(people / line.room_type.beds_per_room)
@@ -889,14 +925,14 @@ def waitlist_join(
     check_stay_dates(arrival=arrival, nights=nights, today=timezone.localdate(now))
     base = Base.objects.filter(pk=base_id).first()
     if base is None:
-        raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
+        raise NotFound(_("基地不存在"), detail={"base_id": base_id})
     _check_room_requests(base=base, requests=[RoomRequest(room_type_id, rooms, people)])
     check_base_certified(base=base, first_night=arrival, last_night=arrival + dt.timedelta(days=nights - 1))
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=batch.pk).first()
         _refuse_second_active_booking(batch)
         if batch.waitlist_entries.filter(status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED]).exists():
-            raise Conflict("该批次已在候补中 (this batch is already on a waitlist)", code="already_waiting")
+            raise Conflict(_("该批次已在候补中"), code="already_waiting")
         entry = WaitlistEntry.objects.create(
             batch=batch, union=batch.union, base=base, room_type_id=room_type_id, arrival=arrival, nights=nights,
             people=people, rooms=rooms, created_by_id=actor.user_id,
@@ -910,7 +946,7 @@ def waitlist_cancel(*, actor: Actor, entry_id: int, now: dt.datetime | None = No
     actor.require(Role.ORGANISER)
     entry = WaitlistEntry.objects.filter(union_subtree_q(actor, "union"), pk=entry_id).first()
     if entry is None:
-        raise NotFound("候补不存在 (waitlist entry not found)", detail={"entry_id": entry_id})
+        raise NotFound(_("候补不存在"), detail={"entry_id": entry_id})
     for _attempt in range(2):  # an offer may be made between reading the entry and leaving: then decline it
         if entry.status == WaitlistEntry.Status.OFFERED and entry.offered_booking_id:
             booking_cancel(actor=actor, booking_id=entry.offered_booking_id, reason="declined waitlist offer", now=now)
@@ -923,7 +959,7 @@ def waitlist_cancel(*, actor: Actor, entry_id: int, now: dt.datetime | None = No
         if updated:
             return entry
     raise Conflict(
-        f"候补状态为 {entry.get_status_display()}，无法取消 (cannot leave in this state)", code="not_waiting",
+        _("候补状态为 %(status)s，无法取消") % {"status": entry.get_status_display()}, code="not_waiting",
         detail={"status": entry.status},
     )
 

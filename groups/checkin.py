@@ -26,6 +26,7 @@ from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from bases.models import Base
 from groups.access import Actor, Role
@@ -76,14 +77,13 @@ class CheckInResult:
         if self.method == CheckInMethod.PERSON:
             person = self.people[0]
             if person.just_now:
-                return f"{person.name} 核销成功 (checked in)"
-            at = _clock(person.at)
-            return f"{person.name} 已于 {at} 核销，无需重复 (already checked in at {at})"
-        now, before = len(self.checked_in_now), len(self.already_checked_in)
-        text = f"本次核销 {now} 人 ({now} checked in)"
-        if before:
-            text += f"，{before} 人此前已核销 ({before} already checked in)"
-        return f"{text}；已到 {self.arrived}/{self.expected} 人 (arrived {self.arrived} of {self.expected})"
+                return _("%(name)s 核销成功") % {"name": person.name}
+            return _("%(name)s 已于 %(time)s 核销，无需重复") % {"name": person.name, "time": _clock(person.at)}
+        counts = {"now": len(self.checked_in_now), "before": len(self.already_checked_in),
+                  "arrived": self.arrived, "expected": self.expected}
+        if counts["before"]:
+            return _("本次核销 %(now)s 人，%(before)s 人此前已核销；已到 %(arrived)s/%(expected)s 人") % counts
+        return _("本次核销 %(now)s 人；已到 %(arrived)s/%(expected)s 人") % counts
 
 
 # ---------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def bookings_visible_to(actor: Actor) -> QuerySet[Booking]:
 def booking_visible_get(*, actor: Actor, reference: str) -> Booking:
     booking = bookings_visible_to(actor).select_related("base", "union", "batch").filter(reference=reference).first()
     if booking is None:
-        raise NotFound(f"预订 {reference} 不存在 (booking not found)", detail={"reference": reference})
+        raise NotFound(_("预订 %(reference)s 不存在") % {"reference": reference}, detail={"reference": reference})
     return booking
 
 
@@ -123,7 +123,7 @@ def check_in_by_code(
     if arrival_code.kind == CodeKind.PERSON:
         if participant_ids:
             raise ValidationFailed(
-                "个人码只能核销本人 (a personal code checks in its holder only)", detail={"participant_ids": participant_ids}
+                _("个人码只能核销本人"), detail={"participant_ids": participant_ids}
             )
         participant_ids, method = [arrival_code.participant_id], CheckInMethod.PERSON
     else:
@@ -144,7 +144,7 @@ def check_in_participants(
     """An operator checks people in by hand (a lost phone, an unreadable code)."""
     actor.require(Role.OPERATOR)
     if not participant_ids:
-        raise ValidationFailed("请选择要核销的人员 (choose who to check in)", detail={"participant_ids": []})
+        raise ValidationFailed(_("请选择要核销的人员"), detail={"participant_ids": []})
     return _check_in(
         actor=actor,
         booking_filter=Q(reference=reference, base__operator=actor.organisation),
@@ -163,14 +163,14 @@ def booking_complete(*, actor: Actor, reference: str, now: dt.datetime | None = 
         booking = _lock_booking(Q(reference=reference, base__operator=actor.organisation), reference=reference)
         if booking.status not in CHECK_IN_OPEN_STATUSES:
             raise Conflict(
-                f"预订状态为「{booking.get_status_display()}」，不能完成 (a {booking.status} booking cannot be completed)",
+                _("预订状态为「%(status)s」，不能完成") % {"status": booking.get_status_display()},
                 code="not_completable",
                 detail={"status": booking.status},
             )
         today = timezone.localdate(now)
         if today <= booking.last_night:
             raise Conflict(
-                f"最后一晚 {booking.last_night:%Y-%m-%d} 尚未过去 (the last night, {booking.last_night:%Y-%m-%d}, is not over)",
+                _("最后一晚 %(last_night)s 尚未过去") % {"last_night": f"{booking.last_night:%Y-%m-%d}"},
                 code="stay_not_over",
                 detail={"last_night": booking.last_night.isoformat()},
             )
@@ -204,12 +204,13 @@ def _check_in(
         strangers = [pid for pid in wanted if pid not in participants]
         if strangers:
             raise ValidationFailed(
-                f"人员不属于预订 {booking.reference} (not on this booking): {', '.join(map(str, strangers))}",
+                _("人员不属于预订 %(reference)s：%(ids)s") % {"reference": booking.reference, "ids": ", ".join(map(str, strangers))},
                 code="unknown_participant",
                 detail={"participant_ids": strangers},
             )
         if not wanted:
-            raise ValidationFailed(f"预订 {booking.reference} 尚无参加人员名单 (no participants listed)", code="no_participants")
+            raise ValidationFailed(_("预订 %(reference)s 尚无参加人员名单") % {"reference": booking.reference},
+                                   code="no_participants")
         earlier = dict(CheckIn.objects.filter(booking=booking, participant_id__in=wanted).values_list("participant_id", "at"))
         arriving = [pid for pid in wanted if pid not in earlier]
         CheckIn.objects.bulk_create(
@@ -255,7 +256,7 @@ def _notify_status_change(booking_id: int, from_status: str, to_status: str) -> 
 def _lock_booking(booking_filter: Q, *, reference: str) -> Booking:
     booking = Booking.objects.select_for_update(of=("self",)).select_related("base", "batch", "union").filter(booking_filter).first()
     if booking is None:
-        raise NotFound(f"预订 {reference} 不存在 (booking not found)", detail={"reference": reference})
+        raise NotFound(_("预订 %(reference)s 不存在") % {"reference": reference}, detail={"reference": reference})
     return booking
 
 
@@ -272,7 +273,7 @@ def _require_operator_base(*, actor: Actor, arrival_code: ArrivalCode, scanning_
         return
     base_name = Base.objects.filter(pk=arrival_code.base_id).values_list("name", flat=True).first() or f"#{arrival_code.base_id}"
     raise Conflict(
-        f"该码属于基地「{base_name}」，不能在本基地核销 (this code belongs to base {base_name})",
+        _("该码属于基地「%(base)s」，不能在本基地核销") % {"base": base_name},
         code="wrong_base",
         detail={"base_id": arrival_code.base_id, "base_name": base_name},
     )
@@ -281,27 +282,28 @@ def _require_operator_base(*, actor: Actor, arrival_code: ArrivalCode, scanning_
 def _require_open_for_check_in(*, booking: Booking, today: dt.date) -> None:
     if booking.status in (Status.CANCELLED, Status.LAPSED):
         raise Conflict(
-            f"预订 {booking.reference} {booking.get_status_display()}，不能核销 (booking is {booking.status})",
+            _("预订 %(reference)s %(status)s，不能核销") % {"reference": booking.reference, "status": booking.get_status_display()},
             code="booking_cancelled",
             detail={"status": booking.status},
         )
     if booking.status == Status.HELD:
         raise Conflict(
-            f"预订 {booking.reference} 尚未确认，不能核销 (booking is held, not confirmed)",
+            _("预订 %(reference)s 尚未确认，不能核销") % {"reference": booking.reference},
             code="not_confirmed",
             detail={"status": booking.status},
         )
     if booking.status == Status.COMPLETED:
         raise Conflict(
-            f"预订 {booking.reference} 已完成，不能再核销 (the stay is completed)",
+            _("预订 %(reference)s 已完成，不能再核销") % {"reference": booking.reference},
             code="stay_completed",
             detail={"status": booking.status},
         )
     if not booking.arrival <= today <= booking.last_night:
         first, last = booking.arrival.isoformat(), booking.last_night.isoformat()
         raise Conflict(
-            f"日期不符：预订入住 {first} 至 {last}（末晚），今天是 {today.isoformat()} "
-            f"(wrong date: booked for the nights {first} to {last}, today is {today.isoformat()})",
+            _("日期不符：预订入住 %(first)s 至 %(last)s（末晚），今天是 %(today)s") % {
+                "first": first, "last": last, "today": today.isoformat(),
+            },
             code="wrong_date",
             detail={"arrival": first, "last_night": last, "today": today.isoformat()},
         )
@@ -436,7 +438,7 @@ def arrival_figures(
 
 
 def arrival_totals(figures: list[ArrivalFigure]) -> ArrivalFigure:
-    total = ArrivalFigure(key="total", label="合计 (total)")
+    total = ArrivalFigure(key="total", label=_("合计"))
     for figure in figures:
         total.bookings += figure.bookings
         total.count += figure.count

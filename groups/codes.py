@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from retreat.errors import ValidationFailed
 
@@ -74,19 +75,19 @@ def verify_arrival_code(text: str, *, public_key: Ed25519PublicKey) -> ArrivalCo
     """Check the signature and decode; raises ``BadCode`` for anything not issued by us."""
     normalised = normalise_code_text(text)
     if not normalised.startswith(CODE_PREFIX):
-        raise BadCode("无法识别的核销码 (not an arrival code)", detail={"reason": "prefix"})
+        raise BadCode(_("无法识别的核销码"), detail={"reason": "prefix"})
     encoded = normalised[len(CODE_PREFIX):]
     try:
         raw = base64.b32decode(encoded + "=" * (-len(encoded) % 8))
     except (binascii.Error, ValueError):
-        raise BadCode("核销码已损坏 (malformed code)", detail={"reason": "encoding"}) from None
+        raise BadCode(_("核销码已损坏"), detail={"reason": "encoding"}) from None
     if len(raw) <= SIGNATURE_BYTES:
-        raise BadCode("核销码不完整 (code too short)", detail={"reason": "length"})
+        raise BadCode(_("核销码不完整"), detail={"reason": "length"})
     body, signature = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
     try:
         public_key.verify(signature, CODE_PREFIX.encode() + body)
     except InvalidSignature:
-        raise BadCode("核销码签名无效，可能被伪造或篡改 (bad signature)", detail={"reason": "signature"}) from None
+        raise BadCode(_("核销码签名无效，可能被伪造或篡改"), detail={"reason": "signature"}) from None
     return _decode_body(body)
 
 
@@ -191,7 +192,7 @@ def _decode_body(body: bytes) -> ArrivalCode:
         if len(body) != position + 1 + reference_length:
             raise ValueError("trailing bytes")
     except (KeyError, IndexError, ValueError, UnicodeDecodeError):
-        raise BadCode("核销码内容有误 (malformed code)", detail={"reason": "body"}) from None
+        raise BadCode(_("核销码内容有误"), detail={"reason": "body"}) from None
     return ArrivalCode(
         kind=kind,
         reference=reference,

@@ -1,12 +1,13 @@
 """Eligibility rules a union switches on per batch; pure, no database.
 
 Each failed rule comes back as an ``EligibilityFailure`` whose message says, in
-Chinese with the English in brackets, what the rule is, what was found and who
-is concerned. ``groups.selectors.batch_eligibility`` gathers the inputs.
+the active language, what the rule is, what was found and who is concerned. ``groups.selectors.batch_eligibility`` gathers the inputs.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
 
 # the same share arithmetic and year counting as the fund programmes' rules
 from billing.funding.rules import FRONT_LINE, front_line_share_met, trip_days, years_before
@@ -53,14 +54,12 @@ def check_eligibility(
     if rules.min_front_line_percent is not None:
         front_line = sum(1 for person in workers if person.category == FRONT_LINE)
         if not front_line_share_met(rules.min_front_line_percent, front_line=front_line, workers=len(workers)):
-            share = f"{front_line}/{len(workers)}"
             failures.append(
                 EligibilityFailure(
                     rule="front_line_share",
-                    message=(
-                        f"一线职工占比须不低于 {rules.min_front_line_percent}%，当前职工 {len(workers)} 人中一线 {front_line} 人"
-                        f" (front-line workers must be at least {rules.min_front_line_percent}% of workers, found {share})"
-                    ),
+                    message=_("一线职工占比须不低于 %(percent)s%%，当前职工 %(workers)s 人中一线 %(front_line)s 人") % {
+                        "percent": rules.min_front_line_percent, "workers": len(workers), "front_line": front_line,
+                    },
                 )
             )
 
@@ -72,10 +71,10 @@ def check_eligibility(
             failures.append(
                 EligibilityFailure(
                     rule="no_repeat",
-                    message=(
-                        f"{rules.no_repeat_years} 年内不得重复参加，{len(names)} 人自 {since.isoformat()} 起已参加过：{'、'.join(names)}"
-                        f" (no repeat within {rules.no_repeat_years} years; {len(names)} already went since {since.isoformat()})"
-                    ),
+                    message=_("%(years)s 年内不得重复参加，%(count)s 人自 %(since)s 起已参加过：%(names)s") % {
+                        "years": rules.no_repeat_years, "count": len(names), "since": since.isoformat(),
+                        "names": _("、").join(names),
+                    },
                     people=names,
                 )
             )
@@ -84,10 +83,9 @@ def check_eligibility(
         failures.append(
             EligibilityFailure(
                 rule="stay_length",
-                message=(
-                    f"行程最长 {rules.max_stay_days} 天（含路途），本批次 {nights} 晚即 {trip_days(nights)} 天"
-                    f" (at most {rules.max_stay_days} days including travel; {nights} nights make {trip_days(nights)} days)"
-                ),
+                message=_("行程最长 %(max_days)s 天（含路途），本批次 %(nights)s 晚即 %(days)s 天") % {
+                    "max_days": rules.max_stay_days, "nights": nights, "days": trip_days(nights),
+                },
             )
         )
 
@@ -96,7 +94,9 @@ def check_eligibility(
         failures.append(
             EligibilityFailure(
                 rule="family_not_allowed",
-                message=f"本批次不允许家属随行，名单中有家属 {len(names)} 人：{'、'.join(names)} (family members are not allowed)",
+                message=_("本批次不允许家属随行，名单中有家属 %(count)s 人：%(names)s") % {
+                    "count": len(names), "names": _("、").join(names),
+                },
                 people=names,
             )
         )

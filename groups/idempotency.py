@@ -26,6 +26,7 @@ from functools import wraps
 
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja.decorators import decorate_view
 
 from groups.models import IdempotencyRecord
@@ -49,7 +50,7 @@ def _checked_key(request) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= 128 or not key.isprintable():
-        raise ValidationFailed(f"{HEADER} 须为 1 到 128 个可打印字符 (1..128 printable characters)", detail={"header": HEADER})
+        raise ValidationFailed(_("%(header)s 须为 1 到 128 个可打印字符") % {"header": HEADER}, detail={"header": HEADER})
     return key
 
 
@@ -123,7 +124,7 @@ def idempotent(view):
             record = IdempotencyRecord.objects.get(user_id=request.user.pk, key=key)
             if record.request_digest != digest:
                 raise ValidationFailed(
-                    f"{HEADER} 已用于另一个请求 (this key was used for a different request)",
+                    _("%(header)s 已用于另一个请求") % {"header": HEADER},
                     code="idempotency_key_reused", detail={"key": key, "endpoint": record.endpoint},
                 ) from None
             return _replay(record)
@@ -138,5 +139,5 @@ KEEP_RECORDS = dt.timedelta(days=7)  # a client retries within minutes; a week c
 
 def idempotency_records_purge(*, now: dt.datetime) -> int:
     """Forget answers older than ``KEEP_RECORDS`` (the daily sweep); a key used after that is new again."""
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - KEEP_RECORDS).delete()
+    deleted, _per_model = IdempotencyRecord.objects.filter(created_at__lt=now - KEEP_RECORDS).delete()
     return deleted

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARACTERS = "10X98765432"
@@ -30,7 +32,7 @@ _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z]
 
 
 class InvalidResidentId(ValueError):
-    """The message says what is wrong, in Chinese with the English in brackets."""
+    """The message says what is wrong, in the active language."""
 
 
 @dataclass(frozen=True)
@@ -54,21 +56,21 @@ def parse_resident_id(raw: str, *, today: dt.date | None = None) -> ResidentId:
     """Validate an 18-character resident ID number; raise ``InvalidResidentId`` saying why."""
     number = (raw or "").strip().upper()
     if len(number) != 18:
-        raise InvalidResidentId(f"身份证号应为 18 位，实为 {len(number)} 位 (must be 18 characters, got {len(number)})")
+        raise InvalidResidentId(_("身份证号应为 18 位，实为 %(length)s 位") % {"length": len(number)})
     if not _ID_SHAPE.match(number):  # ASCII digits only: "²" or "٣" pass str.isdigit()
-        raise InvalidResidentId("身份证号前 17 位须为数字，末位为数字或 X (17 digits then a digit or X)")
+        raise InvalidResidentId(_("身份证号前 17 位须为数字，末位为数字或 X"))
     if number[:2] not in _PROVINCE_PREFIXES:
-        raise InvalidResidentId(f"地区码 {number[:6]} 无效 (unknown area code)")
+        raise InvalidResidentId(_("地区码 %(area)s 无效") % {"area": number[:6]})
     try:
         birth_date = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise InvalidResidentId(f"出生日期 {number[6:14]} 不是有效日期 (birth date is not a real date)") from None
+        raise InvalidResidentId(_("出生日期 %(date)s 不是有效日期") % {"date": number[6:14]}) from None
     today = today or dt.date.today()
     if birth_date > today or birth_date.year < 1900:
-        raise InvalidResidentId(f"出生日期 {birth_date.isoformat()} 不合理 (birth date out of range)")
+        raise InvalidResidentId(_("出生日期 %(date)s 不合理") % {"date": birth_date.isoformat()})
     expected = check_character(number[:17])
     if number[17] != expected:
-        raise InvalidResidentId("身份证号校验位错误 (check digit does not match)")
+        raise InvalidResidentId(_("身份证号校验位错误"))
     gender = "M" if int(number[16]) % 2 == 1 else "F"
     return ResidentId(number=number, area_code=number[:6], birth_date=birth_date, gender=gender)
 
@@ -98,7 +100,7 @@ def _configured_cipher() -> MultiFernet:
     return _cipher(settings.ID_ENCRYPTION_KEY)
 
 
-_UNDECRYPTABLE = "身份证号密文无法用已配置的任何密钥解密 (cannot decrypt with any configured key; a retired key missing from ID_ENCRYPTION_KEY?)"
+_UNDECRYPTABLE = gettext_lazy("身份证号密文无法用已配置的任何密钥解密（已停用的密钥是否从 ID_ENCRYPTION_KEY 中漏掉了？）")
 
 
 def encrypt_resident_id(number: str) -> str:
@@ -109,7 +111,7 @@ def decrypt_resident_id(token: str) -> str:
     try:
         return _configured_cipher().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise InvalidResidentId(_UNDECRYPTABLE) from None
+        raise InvalidResidentId(str(_UNDECRYPTABLE)) from None
 
 
 def reencrypt_resident_id(token: str) -> str:
@@ -117,7 +119,7 @@ def reencrypt_resident_id(token: str) -> str:
     try:
         return _configured_cipher().rotate(token.encode()).decode()
     except InvalidToken:
-        raise InvalidResidentId(_UNDECRYPTABLE) from None
+        raise InvalidResidentId(str(_UNDECRYPTABLE)) from None
 
 
 def resident_id_hash(number: str) -> str:

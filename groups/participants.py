@@ -13,6 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
 from groups.identity import InvalidResidentId, ResidentId, parse_resident_id
@@ -36,7 +39,10 @@ EXPORT_HEADER = ["姓名", "身份证号", "手机", "性别", "工作单位", "
 
 _PHONE = re.compile(r"(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})\Z")
 _GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
-_CATEGORIES = {str(label): value for value, label in Participant.Category.choices} | {
+# A file names a category by its Chinese label (the msgid) or by its value, whatever the reader's language.
+with translation.override(None):
+    _CATEGORY_NAMES = [str(label) for _value, label in Participant.Category.choices]
+_CATEGORIES = dict(zip(_CATEGORY_NAMES, Participant.Category.values, strict=True)) | {
     value: value for value in Participant.Category.values
 }
 
@@ -70,16 +76,16 @@ class UnreadableFile(ValueError):
 
 def read_participant_file(*, content: bytes, filename: str, today: dt.date) -> tuple[list[ParticipantRow], list[RowProblem]]:
     if len(content) > MAX_FILE_BYTES:
-        raise UnreadableFile(f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB (file too large)")
+        raise UnreadableFile(_("文件超过 %(mb)s MB") % {"mb": MAX_FILE_BYTES // 1024 // 1024})
     lines = _xlsx_lines(content) if filename.lower().endswith(".xlsx") else _csv_lines(content)
     try:
         header_line, header = next(lines)
     except StopIteration:
-        raise UnreadableFile("文件为空 (the file is empty)") from None
+        raise UnreadableFile(_("文件为空")) from None
     columns = _column_positions(header)
     missing = [COLUMNS[name][0] for name in REQUIRED if name not in columns]
     if missing:
-        raise UnreadableFile(f"第 {header_line} 行表头缺少列：{'、'.join(missing)} (missing columns: {', '.join(missing)})")
+        raise UnreadableFile(_("第 %(line)s 行表头缺少列：%(columns)s") % {"line": header_line, "columns": _("、").join(missing)})
 
     rows: list[ParticipantRow] = []
     problems: list[RowProblem] = []
@@ -88,22 +94,22 @@ def read_participant_file(*, content: bytes, filename: str, today: dt.date) -> t
         if not any(cell.strip() for cell in cells):
             continue
         if len(rows) + len(problems) >= MAX_ROWS:
-            raise UnreadableFile(f"超过 {MAX_ROWS} 行 (more than {MAX_ROWS} rows)")
+            raise UnreadableFile(_("超过 %(max)s 行") % {"max": MAX_ROWS})
         values = {name: (cells[position].strip() if position < len(cells) else "") for name, position in columns.items()}
         row, row_problems = _check_row(line, values, today)
         if row is not None and row.resident.number in seen:
-            row_problems.append(f"身份证号与第 {seen[row.resident.number]} 行重复 (duplicate of line {seen[row.resident.number]})")
+            row_problems.append(_("身份证号与第 %(line)s 行重复") % {"line": seen[row.resident.number]})
         if row_problems:
             problems.append(RowProblem(line, row_problems))
         else:
             seen[row.resident.number] = line
             rows.append(row)
     if not rows and not problems:
-        raise UnreadableFile("文件中没有人员 (no participants in the file)")
+        raise UnreadableFile(_("文件中没有人员"))
     return rows, problems
 
 
-_TEXT_LABELS = {"name": "姓名", "employer": "工作单位", "job_title": "岗位"}
+_TEXT_LABELS = {"name": gettext_lazy("姓名"), "employer": gettext_lazy("工作单位"), "job_title": gettext_lazy("岗位")}
 
 
 def _has_hidden_characters(text: str) -> bool:
@@ -113,15 +119,15 @@ def _has_hidden_characters(text: str) -> bool:
 
 def _check_row(line: int, values: dict[str, str], today: dt.date) -> tuple[ParticipantRow | None, list[str]]:
     problems: list[str] = [
-        f"{label}含有不可见的控制字符 ({field} contains invisible control characters)"
+        _("%(field)s含有不可见的控制字符") % {"field": label}
         for field, label in _TEXT_LABELS.items()
         if _has_hidden_characters(values.get(field, ""))
     ]
     name = values["name"]
     if not name:
-        problems.append("姓名为空 (name is empty)")
+        problems.append(_("姓名为空"))
     elif len(name) > 40:
-        problems.append("姓名超过 40 字 (name longer than 40 characters)")
+        problems.append(_("姓名超过 40 字"))
     resident = None
     try:
         resident = parse_resident_id(values["id_number"], today=today)
@@ -129,25 +135,26 @@ def _check_row(line: int, values: dict[str, str], today: dt.date) -> tuple[Parti
         problems.append(str(error))
     phone = values["phone"].replace(" ", "")
     if not _PHONE.match(phone):
-        problems.append(f"手机号 {phone or '(空)'} 格式错误 (phone must be 11 digits starting with 1, or a landline)")
+        problems.append(_("手机号 %(phone)s 格式错误") % {"phone": phone or _("（空）")})
     gender_text = values.get("gender", "")
     gender = _GENDERS.get(gender_text.lower()) if gender_text else (resident.gender if resident else None)
     if gender_text and gender is None:
-        problems.append(f"性别 {gender_text} 无法识别，应为 男/女 (gender must be 男 or 女)")
+        problems.append(_("性别 %(gender)s 无法识别，应为 %(allowed)s") % {"gender": gender_text, "allowed": "男/女"})
     elif resident and gender and gender != resident.gender:
-        problems.append("性别与身份证号不符 (gender does not match the ID number)")
+        problems.append(_("性别与身份证号不符"))
     employer = values["employer"]
     if not employer:
-        problems.append("工作单位为空 (employer is empty)")
+        problems.append(_("工作单位为空"))
     category = _CATEGORIES.get(values["category"]) or _CATEGORIES.get(values["category"].lower())
     if category is None:
-        allowed = "、".join(str(label) for _value, label in Participant.Category.choices)
-        problems.append(f"类别 {values['category'] or '(空)'} 无效，应为：{allowed} (unknown category)")
+        problems.append(_("类别 %(category)s 无效，应为：%(allowed)s") % {
+            "category": values["category"] or _("（空）"), "allowed": _("、").join(_CATEGORY_NAMES),
+        })
     family_of = values.get("family_of", "").upper()
     if family_of and category != Participant.Category.FAMILY:
-        problems.append("只有家属可填写随行职工身份证号 (only family members name an accompanied worker)")
+        problems.append(_("只有家属可填写随行职工身份证号"))
     if category == Participant.Category.FAMILY and not family_of:
-        problems.append("家属须填写随行职工身份证号 (a family member must name the accompanied worker)")
+        problems.append(_("家属须填写随行职工身份证号"))
     if problems:
         return None, problems
     return (
@@ -177,7 +184,7 @@ def _csv_lines(content: bytes):
         except UnicodeDecodeError:
             continue
     else:
-        raise UnreadableFile("无法识别文件编码，请使用 UTF-8 或 GBK (use UTF-8 or GBK)")
+        raise UnreadableFile(_("无法识别文件编码，请使用 UTF-8 或 GBK"))
     reader = csv.reader(io.StringIO(text, newline=""))
     while True:
         try:
@@ -186,7 +193,7 @@ def _csv_lines(content: bytes):
             return
         except csv.Error as error:  # a NUL byte, a cell over the csv module's field limit, ...
             raise UnreadableFile(
-                f"第 {reader.line_num} 行无法读取，请检查文件是否为 CSV (line {reader.line_num} cannot be read: {error})",
+                _("第 %(line)s 行无法读取，请检查文件是否为 CSV（%(error)s）") % {"line": reader.line_num, "error": error},
                 line=reader.line_num,
             ) from None
         yield reader.line_num, cells
@@ -196,9 +203,9 @@ def _xlsx_lines(content: bytes):
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise UnreadableFile(f"无法读取 Excel 文件 (cannot read the XLSX file): {type(error).__name__}") from None
+        raise UnreadableFile(_("无法读取 Excel 文件：%(error)s") % {"error": type(error).__name__}) from None
     if not workbook.worksheets:
-        raise UnreadableFile("Excel 文件中没有工作表 (the XLSX file has no worksheet)")
+        raise UnreadableFile(_("Excel 文件中没有工作表"))
     rows = workbook.worksheets[0].iter_rows(values_only=True)
     line = 0
     try:
@@ -209,7 +216,7 @@ def _xlsx_lines(content: bytes):
                 return
             except Exception as error:  # a damaged sheet fails while it is read
                 raise UnreadableFile(
-                    f"第 {line + 1} 行无法读取 (line {line + 1} of the XLSX file cannot be read): {type(error).__name__}",
+                    _("Excel 文件第 %(line)s 行无法读取：%(error)s") % {"line": line + 1, "error": type(error).__name__},
                     line=line + 1,
                 ) from None
             line += 1

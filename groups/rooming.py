@@ -9,6 +9,8 @@ import string
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True)
 class Occupant:
@@ -105,10 +107,10 @@ def propose_rooming(*, occupants: list[Occupant], booked: list[BookedRooms]) -> 
                 room.occupants.append(occupant)
 
     if unplaced:
-        names = "、".join(o.name for o in unplaced)
         raise RoomingImpossible(
-            f"所订房间不足以按性别分房，{len(unplaced)} 人无法安排：{names}"
-            f" (the booked rooms cannot house everyone without mixing genders; {len(unplaced)} left over)"
+            _("所订房间不足以按性别分房，%(count)s 人无法安排：%(names)s") % {
+                "count": len(unplaced), "names": _("、").join(o.name for o in unplaced),
+            }
         )
     return {
         occupant.participant_id: Placement(room.room_type_id, room.label) for room in rooms for occupant in room.occupants
@@ -130,26 +132,25 @@ def rooming_problems(*, occupants: list[Occupant], placements: dict[int, Placeme
     for occupant in occupants:
         placement = placements.get(occupant.participant_id)
         if placement is None:
-            problems.append(f"{occupant.name} 未分配房间 (not assigned a room)")
+            problems.append(_("%(name)s 未分配房间") % {"name": occupant.name})
         elif placement.room_type_id not in by_type:
-            problems.append(f"{occupant.name} 的房型未预订 (room type {placement.room_type_id} is not booked)")
+            problems.append(_("%(name)s 的房型未预订") % {"name": occupant.name})
         else:
             rooms[(placement.room_type_id, placement.room_label)].append(occupant)
     for (room_type_id, label), members in sorted(rooms.items()):
         line = by_type[room_type_id]
         if len(members) > line.beds_per_room:
-            problems.append(
-                f"{line.room_type_name} {label} 住 {len(members)} 人，超过 {line.beds_per_room} 张床"
-                f" (room {label} has {len(members)} people for {line.beds_per_room} beds)"
-            )
+            problems.append(_("%(room_type)s %(room)s 住 %(people)s 人，超过 %(beds)s 张床") % {
+                "room_type": line.room_type_name, "room": label, "people": len(members), "beds": line.beds_per_room,
+            })
         genders = {o.gender for o in members}
         family_keys = {o.family_key for o in members}
         if len(genders) > 1 and (len(family_keys) > 1 or None in family_keys):
-            problems.append(f"{line.room_type_name} {label} 男女混住且非同一家庭 (mixed genders in room {label}, not one family)")
+            problems.append(_("%(room_type)s %(room)s 男女混住且非同一家庭") % {"room_type": line.room_type_name, "room": label})
     for line in booked:
         used = sum(1 for (room_type_id, _label) in rooms if room_type_id == line.room_type_id)
         if used > line.rooms:
-            problems.append(
-                f"{line.room_type_name} 使用 {used} 间，仅预订 {line.rooms} 间 (uses {used} rooms, booked {line.rooms})"
-            )
+            problems.append(_("%(room_type)s 使用 %(used)s 间，仅预订 %(booked)s 间") % {
+                "room_type": line.room_type_name, "used": used, "booked": line.rooms,
+            })
     return problems

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bases.models import Base, NightInventory, RoomType
 from bases.selectors import MAX_STAY_NIGHTS
@@ -35,7 +36,7 @@ def union_list(*, actor: Actor, kind: str | None = None, region: str | None = No
 def union_get(*, actor: Actor, union_id: int) -> Organisation:
     union = visible_unions(actor).filter(pk=union_id).first()
     if union is None:
-        raise NotFound("工会不存在 (union not found)")
+        raise NotFound(_("工会不存在"))
     return union
 
 
@@ -72,7 +73,7 @@ def batch_list(*, actor: Actor, q: str | None = None) -> QuerySet[Batch]:
 def batch_get(*, actor: Actor, batch_id: int) -> Batch:
     batch = Batch.objects.filter(visible_batches_q(actor), pk=batch_id).select_related("union", "route_departure").first()
     if batch is None:
-        raise NotFound("批次不存在 (batch not found)", detail={"batch_id": batch_id})
+        raise NotFound(_("批次不存在"), detail={"batch_id": batch_id})
     return batch
 
 
@@ -171,7 +172,7 @@ def booking_get(*, actor: Actor, booking_id: int) -> Booking:
         .first()
     )
     if booking is None:
-        raise NotFound("预订不存在 (booking not found)", detail={"booking_id": booking_id})
+        raise NotFound(_("预订不存在"), detail={"booking_id": booking_id})
     return booking
 
 
@@ -216,12 +217,13 @@ def stay_availability(*, actor: Actor, base_id: int, arrival: dt.date, nights: i
     is not opened or closed); two queries."""
     base = Base.objects.filter(pk=base_id, status=Base.Status.CERTIFIED).first()
     if base is None:
-        raise NotFound("基地不存在 (base not found)", detail={"base_id": base_id})
+        raise NotFound(_("基地不存在"), detail={"base_id": base_id})
     horizon = timezone.localdate() + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
     if not 1 <= nights <= MAX_STAY_NIGHTS or arrival > horizon:
         raise ValidationFailed(
-            f"请查询 1 到 {MAX_STAY_NIGHTS} 晚、抵达日期不晚于 {horizon} 的住宿 (ask for 1..{MAX_STAY_NIGHTS} nights arriving by {horizon}): "
-            f"{arrival} + {nights}",
+            _("请查询 1 到 %(max)s 晚、抵达日期不晚于 %(horizon)s 的住宿：%(arrival)s 起 %(nights)s 晚") % {
+                "max": MAX_STAY_NIGHTS, "horizon": horizon, "arrival": arrival, "nights": nights,
+            },
             detail={"arrival": arrival.isoformat(), "nights": nights, "horizon": horizon.isoformat()},
         )
     last = arrival + dt.timedelta(days=nights - 1)

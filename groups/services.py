@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bases.models import RouteDeparture
 from billing.funding.rules import trip_days
@@ -28,7 +29,7 @@ from retreat.locking import locked_transaction
 @transaction.atomic
 def organisation_create(*, name: str, kind: str, division_code: str, parent: Organisation | None = None) -> Organisation:
     if kind not in Organisation.Kind.values:
-        raise ValidationFailed(f"未知的组织类型 (unknown kind): {kind}", detail={"kind": kind})
+        raise ValidationFailed(_("未知的组织类型：%(kind)s") % {"kind": kind}, detail={"kind": kind})
     organisation = Organisation(name=name, kind=kind, division_code=division_code, parent=parent)
     organisation.full_clean(exclude=["path"])
     organisation.save()
@@ -41,11 +42,11 @@ def organisation_create(*, name: str, kind: str, division_code: str, parent: Org
 @transaction.atomic
 def user_create(*, username: str, password: str, organisation: Organisation, role: str, full_name: str = "", email: str = ""):
     if role not in Membership.Role.values:
-        raise ValidationFailed(f"未知的角色 (unknown role): {role}", detail={"role": role})
+        raise ValidationFailed(_("未知的角色：%(role)s") % {"role": role}, detail={"role": role})
     if role == Membership.Role.OPERATOR and organisation.is_union:
-        raise ValidationFailed("基地运营人员必须属于运营单位 (operators belong to an operator organisation)")
+        raise ValidationFailed(_("基地运营人员必须属于运营单位"))
     if role != Membership.Role.OPERATOR and not organisation.is_union:
-        raise ValidationFailed("该角色必须属于工会 (this role belongs to a union)")
+        raise ValidationFailed(_("该角色必须属于工会"))
     user = get_user_model().objects.create_user(username=username, password=password, email=email, first_name=full_name)
     Membership.objects.create(user=user, organisation=organisation, role=role)
     return user
@@ -61,7 +62,7 @@ def api_token_create(*, actor: Actor, name: str) -> tuple[ApiToken, str]:
 def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
     token = ApiToken.objects.filter(pk=token_id, user_id=actor.user_id).first()
     if token is None:
-        raise NotFound("令牌不存在 (token not found)")
+        raise NotFound(_("令牌不存在"))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -83,7 +84,7 @@ def batch_create(
     if union_id is not None and union_id != union.pk:
         union = Organisation.objects.filter(pk=union_id, path__startswith=actor.organisation.path).first()
         if union is None:
-            raise NotFound("工会不存在 (union not found)", detail={"union_id": union_id})
+            raise NotFound(_("工会不存在"), detail={"union_id": union_id})
     _check_batch_terms(nights=nights, min_front_line_percent=min_front_line_percent, no_repeat_years=no_repeat_years,
                        max_stay_days=max_stay_days)
     if arrival is not None:  # the batch's stay must be one that can be booked: from today, within the horizon
@@ -92,7 +93,7 @@ def batch_create(
     if route_departure_id is not None:
         departure = RouteDeparture.objects.filter(pk=route_departure_id, route__published=True).first()
         if departure is None:
-            raise NotFound("线路团期不存在 (route departure not found)", detail={"route_departure_id": route_departure_id})
+            raise NotFound(_("线路团期不存在"), detail={"route_departure_id": route_departure_id})
     batch = Batch(
         union=union, title=title.strip(), purpose=purpose, arrival=arrival, nights=nights, route_departure=departure,
         min_front_line_percent=min_front_line_percent, no_repeat_years=no_repeat_years, max_stay_days=max_stay_days,
@@ -101,7 +102,8 @@ def batch_create(
     try:
         batch.full_clean(exclude=["created_by"])
     except DjangoValidationError as error:
-        raise ValidationFailed("批次信息有误 (invalid batch): " + "; ".join(error.messages), detail=error.message_dict) from None
+        raise ValidationFailed(_("批次信息有误：%(problems)s") % {"problems": _("；").join(error.messages)},
+                               detail=error.message_dict) from None
     batch.save()
     return batch
 
@@ -120,21 +122,20 @@ def _check_batch_terms(*, nights: int, min_front_line_percent: int | None, no_re
         problems["nights"] = problem
     if min_front_line_percent is not None and not 0 <= min_front_line_percent <= 100:
         problems["min_front_line_percent"] = (
-            f"一线职工最低占比须在 0 到 100 之间 (front-line share must be 0..100): {min_front_line_percent}"
+            _("一线职工最低占比须在 0 到 100 之间：%(value)s") % {"value": min_front_line_percent}
         )
     if no_repeat_years is not None and not 1 <= no_repeat_years <= MAX_NO_REPEAT_YEARS:
-        problems["no_repeat_years"] = (f"不得重复参加的年数须在 1 到 {MAX_NO_REPEAT_YEARS} 之间 "
-                                       f"(no-repeat years must be 1..{MAX_NO_REPEAT_YEARS}): {no_repeat_years}")
+        problems["no_repeat_years"] = (_("不得重复参加的年数须在 1 到 %(max)s 之间：%(value)s")
+                                       % {"max": MAX_NO_REPEAT_YEARS, "value": no_repeat_years})
     if max_stay_days is not None and not 1 <= max_stay_days <= MAX_STAY_DAYS:
-        problems["max_stay_days"] = (f"最长天数须在 1 到 {MAX_STAY_DAYS} 之间 "
-                                     f"(longest stay must be 1..{MAX_STAY_DAYS} days): {max_stay_days}")
+        problems["max_stay_days"] = (_("最长天数须在 1 到 %(max)s 之间：%(value)s")
+                                     % {"max": MAX_STAY_DAYS, "value": max_stay_days})
     elif max_stay_days is not None and "nights" not in problems and max_stay_days < trip_days(nights):
         # the batch's own eligibility check would fail everyone on it
-        problems["max_stay_days"] = (f"最长天数 {max_stay_days} 天短于本批次的 {nights} 晚即 {trip_days(nights)} 天（含路途）"
-                                     f" (longest stay {max_stay_days} days is shorter than the batch's {nights} nights, "
-                                     f"{trip_days(nights)} days with travel)")
+        problems["max_stay_days"] = (_("最长天数 %(max_days)s 天短于本批次的 %(nights)s 晚即 %(days)s 天（含路途）")
+                                     % {"max_days": max_stay_days, "nights": nights, "days": trip_days(nights)})
     if problems:
-        raise ValidationFailed("批次信息有误 (invalid batch): " + "; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("批次信息有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
 
 
 # --- participants -----------------------------------------------------------------------
@@ -170,33 +171,34 @@ def participants_import(
         family_in_file = {row.resident.number for row in rows if row.category == Participant.Category.FAMILY}
         for row in rows:
             if hashes[row.line] in existing:
-                problem_lines.setdefault(row.line, []).append("此人已在本批次名单中 (already in this batch)")
+                problem_lines.setdefault(row.line, []).append(_("此人已在本批次名单中"))
             if row.family_of_number:
                 worker_hash = in_file.get(row.family_of_number) or resident_id_hash(row.family_of_number)
                 if row.family_of_number == row.resident.number:
                     problem_lines.setdefault(row.line, []).append(
-                        "随行职工身份证号不能是本人 (a family member cannot accompany themselves)"
+                        _("随行职工身份证号不能是本人")
                     )
                 elif row.family_of_number in family_in_file or worker_hash in existing_family:
                     problem_lines.setdefault(row.line, []).append(
-                        "随行职工须为职工本人，不能是另一位家属 (the accompanied person must be a worker, not another family member)"
+                        _("随行职工须为职工本人，不能是另一位家属")
                     )
                 elif worker_hash not in existing and row.family_of_number not in in_file:
                     problem_lines.setdefault(row.line, []).append(
-                        "随行职工不在本批次名单或本文件中 (the accompanied worker is neither in this batch nor in this file)"
+                        _("随行职工不在本批次名单或本文件中")
                     )
         booked = batch.bookings.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN]).first()
         if booked is not None and not problem_lines and len(existing) + len(rows) > booked.people:
             raise Conflict(
-                f"预订 {booked.reference} 已确认 {booked.people} 人，名单已有 {len(existing)} 人，不能再导入 {len(rows)} 人"
-                f" (the confirmed booking has {booked.people} places; {len(existing)} listed, {len(rows)} more do not fit)",
+                _("预订 %(reference)s 已确认 %(people)s 人，名单已有 %(listed)s 人，不能再导入 %(importing)s 人") % {
+                    "reference": booked.reference, "people": booked.people, "listed": len(existing), "importing": len(rows),
+                },
                 code="places_exceeded", detail={"reference": booked.reference, "people": booked.people,
                                                 "listed": len(existing), "importing": len(rows)},
             )
         if problem_lines:
             detail = [{"line": line, "problems": problem_lines[line]} for line in sorted(problem_lines)]
             raise ValidationFailed(
-                f"导入失败：{len(detail)} 行有误，未导入任何人员 ({len(detail)} bad rows; nothing imported)",
+                _("导入失败：%(count)s 行有误，未导入任何人员") % {"count": len(detail)},
                 code="import_rejected", detail={"rows": detail},
             )
         created = Participant.objects.bulk_create(
@@ -227,20 +229,20 @@ def participant_remove(*, actor: Actor, batch_id: int, participant_id: int) -> P
         Batch.objects.select_for_update().filter(pk=batch.pk).first()
         participant = batch.participants.filter(pk=participant_id).first()
         if participant is None:
-            raise NotFound("参加人员不存在 (participant not found)", detail={"participant_id": participant_id})
+            raise NotFound(_("参加人员不存在"), detail={"participant_id": participant_id})
         # The bookings are locked too, so a check-in scanned at this moment waits and then no longer sees the person.
         locked = list(Booking.objects.select_for_update().filter(batch=batch).order_by("pk").values_list("reference", "status"))
         arrived = next((reference for reference, status in locked
                         if status in (Booking.Status.CHECKED_IN, Booking.Status.COMPLETED)), None)
         if arrived:
             raise Conflict(
-                f"预订 {arrived} 已开始核销入住，名单不能再删减 (check-in has started; the list is final)",
+                _("预订 %(reference)s 已开始核销入住，名单不能再删减") % {"reference": arrived},
                 code="list_final", detail={"reference": arrived},
             )
         family = list(participant.family.values_list("name", flat=True))
         if family:
             raise Conflict(
-                f"请先移除随行家属：{'、'.join(family)} (remove the family members travelling with them first)",
+                _("请先移除随行家属：%(names)s") % {"names": _("、").join(family)},
                 code="family_listed", detail={"family": family},
             )
         try:
@@ -248,7 +250,7 @@ def participant_remove(*, actor: Actor, batch_id: int, participant_id: int) -> P
                 participant.delete()
         except ProtectedError:
             raise Conflict(
-                "此人已有核销或结算记录，不能移除 (this person has check-in or settlement records)", code="participant_in_use",
+                _("此人已有核销或结算记录，不能移除"), code="participant_in_use",
                 detail={"participant_id": participant_id},
             ) from None
     participant.pk = participant_id
@@ -263,7 +265,7 @@ def _rooming_inputs(batch: Batch) -> tuple[list[Participant], list[Occupant], li
 
     booking = active_booking_of(batch=batch)
     if booking is None:
-        raise Conflict("请先暂留房间再排房 (hold rooms before making the rooming list)", code="no_booking")
+        raise Conflict(_("请先暂留房间再排房"), code="no_booking")
     return rooming_inputs_of(booking=booking)
 
 
@@ -294,10 +296,11 @@ def rooming_save(*, actor: Actor, batch_id: int, placements: dict[int, Placement
     participants, occupants, booked = _rooming_inputs(batch)
     unknown = sorted(set(placements) - {p.pk for p in participants})
     if unknown:
-        raise ValidationFailed("这些人员不在本批次 (not participants of this batch)", detail={"participant_ids": unknown})
+        raise ValidationFailed(_("这些人员不在本批次"), detail={"participant_ids": unknown})
     problems = rooming_problems(occupants=occupants, placements=placements, booked=booked)
     if problems:
-        raise ValidationFailed("排房有误 (invalid rooming list): " + "; ".join(problems), code="rooming_invalid", detail={"problems": problems})
+        raise ValidationFailed(_("排房有误：%(problems)s") % {"problems": _("；").join(problems)}, code="rooming_invalid",
+                               detail={"problems": problems})
     return _save_placements(participants, placements)
 
 
@@ -328,9 +331,10 @@ def participant_ids_reencrypt(*, chunk_size: int = 2000) -> int:
                 pending = []
         if undecryptable:  # raised inside the transaction: every row written above is rolled back
             raise ValidationFailed(
-                f"{len(undecryptable)} 名人员的身份证号无法用已配置的任何密钥解密，未做任何更改 "
-                f"({len(undecryptable)} ID numbers open with no configured key; nothing changed): "
-                f"participant ids {', '.join(map(str, undecryptable[:20]))}{' ...' if len(undecryptable) > 20 else ''}",
+                _("%(count)s 名人员的身份证号无法用已配置的任何密钥解密，未做任何更改；参加人员 ID：%(ids)s") % {
+                    "count": len(undecryptable),
+                    "ids": ", ".join(map(str, undecryptable[:20])) + (" ..." if len(undecryptable) > 20 else ""),
+                },
                 code="undecryptable_ids", detail={"participant_ids": undecryptable},
             )
         Participant.objects.bulk_update(pending, ["id_encrypted"])

@@ -2,6 +2,7 @@
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
@@ -147,7 +148,7 @@ def code_qr(request, reference: str, filters: Query[QrFilter]):
         code = next((c.code for c in found.personal_codes if c.participant.pk == filters.participant_id), None)
         if code is None:
             raise NotFound(
-                f"预订 {reference} 没有该参加人员 (no such participant on this booking)",
+                _("预订 %(reference)s 没有该参加人员") % {"reference": reference},
                 detail={"participant_id": filters.participant_id},
             )
     if filters.image == "png":

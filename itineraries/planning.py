@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bases.models import Base, NightInventory, RoomType, RouteDay
 from billing.funding import fen_to_decimal, format_fen, to_fen
@@ -31,7 +32,7 @@ from billing.models import FundProgramme
 from groups import bookings
 from groups.access import Actor, Role, union_subtree_q, visible_unions
 from groups.models import Batch, Booking
-from itineraries import planning_problem
+from itineraries import planning_problem, planning_reasons
 from itineraries import planning_selectors as selectors
 from itineraries.models import PlanningRequest, PlanningRound, SolveRun
 from itineraries.room_allocation import RoomOffer, allocate_rooms
@@ -72,19 +73,19 @@ class RoundSettings:
 def _check_settings(settings: RoundSettings) -> None:
     problems = {}
     if settings.regional_balance not in PlanningRound.RegionalBalance.values:
-        problems["regional_balance"] = f"未知的地区均衡方式 (unknown regional balance): {settings.regional_balance}"
+        problems["regional_balance"] = _("未知的地区均衡方式：%(value)s") % {"value": settings.regional_balance}
     if not 0 <= settings.min_city_share_percent <= 100:
-        problems["min_city_share_percent"] = "保底比例须在 0 到 100 之间 (share must be 0..100)"
+        problems["min_city_share_percent"] = _("保底比例须在 0 到 100 之间")
     if not 0 <= settings.off_season_weight <= 1000 or not 0 <= settings.rural_weight <= 1000:
-        problems["weights"] = "权重须在 0 到 1000 之间 (weights must be 0..1000)"
+        problems["weights"] = _("权重须在 0 到 1000 之间")
     if not 1 <= settings.time_limit_seconds <= 3600:
-        problems["time_limit_seconds"] = "求解时限须在 1 到 3600 秒之间 (time limit must be 1..3600 s)"
+        problems["time_limit_seconds"] = _("求解时限须在 1 到 3600 秒之间")
     if not 1 <= settings.workers <= 16:
-        problems["workers"] = "线程数须在 1 到 16 之间 (workers must be 1..16)"
+        problems["workers"] = _("线程数须在 1 到 16 之间")
     if not 0 <= settings.seed < 2**31:
-        problems["seed"] = "随机种子须为非负整数 (seed must be a non-negative integer)"
+        problems["seed"] = _("随机种子须为非负整数")
     if problems:
-        raise ValidationFailed("统筹设置有误 (invalid round settings): " + "; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("统筹设置有误：") + _("；").join(problems.values()), detail=problems)
 
 
 def round_create(
@@ -94,21 +95,21 @@ def round_create(
     actor.require(Role.ADMINISTRATOR)
     _check_settings(settings)
     if not name.strip():
-        raise ValidationFailed("请填写轮次名称 (name the round)", detail={"name": name})
+        raise ValidationFailed(_("请填写轮次名称"), detail={"name": name})
     if first_night > last_night:
         raise ValidationFailed(
-            f"首晚 {first_night} 晚于末晚 {last_night} (first night after last night)",
+            _("首晚 %(first_night)s 晚于末晚 %(last_night)s") % {"first_night": first_night, "last_night": last_night},
             detail={"first_night": first_night.isoformat(), "last_night": last_night.isoformat()},
         )
     if (last_night - first_night).days > 366:
-        raise ValidationFailed("统筹时段不能超过一年 (a round covers at most a year)", detail={"last_night": last_night.isoformat()})
+        raise ValidationFailed(_("统筹时段不能超过一年"), detail={"last_night": last_night.isoformat()})
     unions = list(visible_unions(actor).filter(pk__in=union_ids))
     bases = list(Base.objects.filter(pk__in=base_ids))
     own_tree = Q(union_id__in=actor.organisation.ancestor_ids()) | Q(union__path__startswith=actor.organisation.path)
     programmes = list(FundProgramme.objects.filter(own_tree, pk__in=programme_ids))
-    _require_all_found("union_ids", union_ids, unions, "工会")
-    _require_all_found("base_ids", base_ids, bases, "基地")
-    _require_all_found("programme_ids", programme_ids, programmes, "专项经费", required=False)
+    _require_all_found("union_ids", union_ids, unions, none=_("请至少选择一个工会"), missing=_("工会不存在或无权使用：%(ids)s"))
+    _require_all_found("base_ids", base_ids, bases, none=_("请至少选择一个基地"), missing=_("基地不存在或无权使用：%(ids)s"))
+    _require_all_found("programme_ids", programme_ids, programmes, missing=_("专项经费不存在或无权使用：%(ids)s"))
     with transaction.atomic():
         planning_round = PlanningRound(
             name=name.strip(), organiser=actor.organisation, first_night=first_night, last_night=last_night,
@@ -122,12 +123,13 @@ def round_create(
     return planning_round
 
 
-def _require_all_found(field: str, wanted: list[int], found: list, what: str, *, required: bool = True) -> None:
-    if required and not wanted:
-        raise ValidationFailed(f"请至少选择一个{what} (choose at least one)", detail={field: []})
-    missing = sorted(set(wanted) - {row.pk for row in found})
-    if missing:
-        raise ValidationFailed(f"{what}不存在或无权使用 (not found): {missing}", detail={field: missing})
+def _require_all_found(field: str, wanted: list[int], found: list, *, none: str | None = None, missing: str) -> None:
+    """``none`` (when given) refuses an empty choice; ``missing`` names the ids not found (``%(ids)s``)."""
+    if none is not None and not wanted:
+        raise ValidationFailed(none, detail={field: []})
+    not_found = sorted(set(wanted) - {row.pk for row in found})
+    if not_found:
+        raise ValidationFailed(missing % {"ids": ", ".join(map(str, not_found))}, detail={field: not_found})
 
 
 def _locked_round(*, actor: Actor, round_id: int) -> PlanningRound:
@@ -137,10 +139,10 @@ def _locked_round(*, actor: Actor, round_id: int) -> PlanningRound:
 
 def _require_round_status(planning_round: PlanningRound, *allowed: str) -> None:
     if planning_round.status not in allowed:
-        names = "、".join(str(RoundStatus(status).label) for status in allowed)
+        names = _("、").join(str(RoundStatus(status).label) for status in allowed)
         raise Conflict(
-            f"轮次当前状态为「{planning_round.get_status_display()}」，此操作仅限：{names} "
-            f"(round is {planning_round.status}; allowed: {', '.join(allowed)})",
+            _("轮次当前状态为「%(status)s」，此操作仅限：%(allowed)s")
+            % {"status": planning_round.get_status_display(), "allowed": names},
             code="round_status", detail={"status": planning_round.status, "allowed": list(allowed)},
         )
 
@@ -195,14 +197,14 @@ class RequestTerms:
 def _clean_preferences(preferences: list[dict], planning_round: PlanningRound) -> list[dict]:
     """``[{"base": id} | {"city": "441600"} | {"route": id}]``, each naming something of the round."""
     if not preferences:
-        raise ValidationFailed("请至少填写一个意向基地、线路或地区 (name at least one preference)", detail={"preferences": []})
+        raise ValidationFailed(_("请至少填写一个意向基地、线路或地区"), detail={"preferences": []})
     if len(preferences) > 10:
-        raise ValidationFailed("意向最多 10 项 (at most 10 preferences)", detail={"preferences": len(preferences)})
+        raise ValidationFailed(_("意向最多 10 项"), detail={"preferences": len(preferences)})
     round_bases = set(planning_round.bases.values_list("pk", flat=True))
     cleaned, problems = [], []
     for position, preference in enumerate(preferences, start=1):
         if not isinstance(preference, dict) or len(preference) != 1:
-            problems.append(f"第 {position} 项格式有误 (item {position} is malformed)")
+            problems.append(_("第 %(position)s 项格式有误") % {"position": position})
             continue
         (kind, value), = preference.items()
         if kind == "base" and isinstance(value, int) and value in round_bases:
@@ -213,52 +215,59 @@ def _clean_preferences(preferences: list[dict], planning_round: PlanningRound) -
             lodging = set(RouteDay.objects.filter(route_id=value, route__published=True, night_base__isnull=False)
                           .values_list("night_base_id", flat=True))
             if not lodging:
-                problems.append(f"第 {position} 项：线路 #{value} 不存在或没有住宿 (route not found or has no nights)")
+                problems.append(_("第 %(position)s 项：线路 #%(route)s 不存在或没有住宿") % {"position": position, "route": value})
             elif len(lodging) > 1:
-                problems.append(f"第 {position} 项：线路 #{value} 跨多个基地住宿，暂不能统筹 (multi-base routes cannot be planned)")
+                problems.append(
+                    _("第 %(position)s 项：线路 #%(route)s 跨多个基地住宿，暂不能统筹") % {"position": position, "route": value}
+                )
             elif not lodging <= round_bases:
-                problems.append(f"第 {position} 项：线路 #{value} 的基地未参加本轮 (route's base not in this round)")
+                problems.append(_("第 %(position)s 项：线路 #%(route)s 的基地未参加本轮") % {"position": position, "route": value})
             else:
                 cleaned.append({"route": value})
         else:
-            problems.append(f"第 {position} 项 {kind}={value!r} 不是本轮的基地、线路或地区 (not a base, route or city of this round)")
+            problems.append(
+                _("第 %(position)s 项 %(item)s 不是本轮的基地、线路或地区") % {"position": position, "item": f"{kind}={value!r}"}
+            )
     if problems:
-        raise ValidationFailed("意向有误 (invalid preferences): " + "; ".join(problems), detail={"preferences": problems})
+        raise ValidationFailed(_("意向有误：") + _("；").join(problems), detail={"preferences": problems})
     return cleaned
 
 
 def _check_request_terms(terms: RequestTerms, planning_round: PlanningRound) -> dict[str, int]:
     problems = {}
     if terms.people < 1 or terms.rooms < 1:
-        problems["people"] = "人数和房间数须至少为 1 (people and rooms must be at least 1)"
+        problems["people"] = _("人数和房间数须至少为 1")
     elif terms.rooms > terms.people:
-        problems["rooms"] = f"房间数 {terms.rooms} 多于人数 {terms.people} (more rooms than people)"
+        problems["rooms"] = _("房间数 %(rooms)s 多于人数 %(people)s") % {"rooms": terms.rooms, "people": terms.people}
     if not 1 <= terms.nights <= MAX_REQUEST_NIGHTS:
-        problems["nights"] = f"晚数须在 1 到 {MAX_REQUEST_NIGHTS} 之间 (nights must be 1..{MAX_REQUEST_NIGHTS})"
+        problems["nights"] = _("晚数须在 1 到 %(most)s 之间") % {"most": MAX_REQUEST_NIGHTS}
     if terms.earliest_arrival > terms.latest_arrival:
-        problems["latest_arrival"] = "最晚抵达早于最早抵达 (latest arrival before earliest)"
+        problems["latest_arrival"] = _("最晚抵达早于最早抵达")
     elif terms.earliest_arrival < planning_round.first_night or (
         terms.latest_arrival + dt.timedelta(days=max(terms.nights, 1) - 1) > planning_round.last_night
     ):
         problems["earliest_arrival"] = (
-            f"住宿须在 {planning_round.first_night} 至 {planning_round.last_night} 之内 (the stay must lie in the round's period)"
+            _("住宿须在 %(first_night)s 至 %(last_night)s 之内")
+            % {"first_night": planning_round.first_night, "last_night": planning_round.last_night}
         )
     if not 0 <= terms.priority <= planning_problem.MAX_PRIORITY:
-        problems["priority"] = f"优先级须在 0 到 {planning_problem.MAX_PRIORITY} 之间 (priority 0..5)"
+        problems["priority"] = _("优先级须在 0 到 %(most)s 之间") % {"most": planning_problem.MAX_PRIORITY}
     if terms.accessible_rooms < 0 or terms.accessible_rooms > terms.rooms:
-        problems["accessible_rooms"] = "无障碍房间数须在 0 到房间数之间 (accessible rooms must be 0..rooms)"
+        problems["accessible_rooms"] = _("无障碍房间数须在 0 到房间数之间")
     room_mix = {}
     for beds, count in (terms.room_mix or {}).items():
         if not str(beds).isdigit() or not isinstance(count, int) or count < 1 or int(beds) < 1:
-            problems["room_mix"] = "房型需求格式为 {每间床位: 间数} (room mix is {beds per room: rooms})"
+            problems["room_mix"] = _("房型需求格式为 {每间床位: 间数}")
             break
         room_mix[str(int(beds))] = count
     if room_mix and sum(room_mix.values()) != terms.rooms:
-        problems["room_mix"] = f"房型需求合计 {sum(room_mix.values())} 间，与房间数 {terms.rooms} 不符 (room mix must add up to rooms)"
+        problems["room_mix"] = (
+            _("房型需求合计 %(total)s 间，与房间数 %(rooms)s 不符") % {"total": sum(room_mix.values()), "rooms": terms.rooms}
+        )
     if room_mix and sum(int(beds) * count for beds, count in room_mix.items()) < terms.people:
-        problems["room_mix"] = "房型需求的床位不够全部人员 (the room mix has too few beds)"
+        problems["room_mix"] = _("房型需求的床位不够全部人员")
     if problems:
-        raise ValidationFailed("统筹需求有误 (invalid request): " + "; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("统筹需求有误：") + _("；").join(problems.values()), detail=problems)
     return room_mix
 
 
@@ -270,10 +279,10 @@ def request_submit(*, actor: Actor, round_id: int, terms: RequestTerms, now: dt.
         _require_round_status(planning_round, RoundStatus.OPEN, RoundStatus.PROPOSED, RoundStatus.PUBLISHED)
         batch = Batch.objects.filter(union_subtree_q(actor, "union"), pk=terms.batch_id).select_related("union").first()
         if batch is None:
-            raise NotFound("批次不存在 (batch not found)", detail={"batch_id": terms.batch_id})
+            raise NotFound(_("批次不存在"), detail={"batch_id": terms.batch_id})
         chain = {*batch.union.ancestor_ids(), batch.union_id}
         if not planning_round.unions.filter(pk__in=chain).exists():
-            raise Conflict(f"{batch.union.name} 未参加本轮统筹 (this union is not part of the round)", code="union_not_in_round")
+            raise Conflict(_("%(union)s 未参加本轮统筹") % {"union": batch.union.name}, code="union_not_in_round")
         room_mix = _check_request_terms(terms, planning_round)
         preferences = _clean_preferences(terms.preferences, planning_round)
         try:
@@ -285,7 +294,7 @@ def request_submit(*, actor: Actor, round_id: int, terms: RequestTerms, now: dt.
                     priority=terms.priority, submitted_by_id=actor.user_id, submitted_at=now,
                 )
         except IntegrityError as error:
-            raise Conflict("该批次已在本轮提交过需求 (this batch already has a request in the round)",
+            raise Conflict(_("该批次已在本轮提交过需求"),
                            code="request_exists", detail={"batch_id": batch.pk}) from error
 
 
@@ -296,7 +305,7 @@ def request_withdraw(*, actor: Actor, request_id: int, now: dt.datetime) -> Plan
         request = PlanningRequest.objects.select_for_update().get(pk=request_id)
         if request.status not in (RequestStatus.SUBMITTED, RequestStatus.UNPLACED):
             raise Conflict(
-                f"需求状态为「{request.get_status_display()}」，不能撤回；已安排的请放弃 (only unplaced requests can be withdrawn)",
+                _("需求状态为「%(status)s」，不能撤回；已安排的请放弃") % {"status": request.get_status_display()},
                 code="request_status", detail={"status": request.status},
             )
         request.status, request.decided_at = RequestStatus.WITHDRAWN, now
@@ -344,10 +353,10 @@ def solve_start(*, actor: Actor, round_id: int, now: dt.datetime) -> SolveRun:
         _reap_stale_runs(round_id=round_id, now=now)
         planning_round.refresh_from_db(fields=["status"])
         if SolveRun.objects.filter(round=planning_round, status__in=SolveRun.ACTIVE).exists():
-            raise Conflict("本轮已有求解在进行中 (a solve of this round is already running)", code="solve_running")
+            raise Conflict(_("本轮已有求解在进行中"), code="solve_running")
         _require_round_status(planning_round, RoundStatus.OPEN, RoundStatus.PROPOSED, RoundStatus.PUBLISHED)
         if not planning_round.requests.exclude(status__in=[RequestStatus.WITHDRAWN, RequestStatus.DECLINED]).exists():
-            raise Conflict("本轮还没有需求 (the round has no requests)", code="no_requests")
+            raise Conflict(_("本轮还没有需求"), code="no_requests")
         try:
             with transaction.atomic():
                 run = SolveRun.objects.create(
@@ -356,7 +365,7 @@ def solve_start(*, actor: Actor, round_id: int, now: dt.datetime) -> SolveRun:
                     seed=planning_round.seed, created_by_id=actor.user_id, created_at=now,
                 )
         except IntegrityError as error:
-            raise Conflict("本轮已有求解在进行中 (a solve of this round is already running)", code="solve_running") from error
+            raise Conflict(_("本轮已有求解在进行中"), code="solve_running") from error
         planning_round.status = RoundStatus.SOLVING
         planning_round.save(update_fields=["status"])
         transaction.on_commit(lambda: _enqueue_solve(run.pk))
@@ -376,7 +385,7 @@ def solve_cancel(*, actor: Actor, round_id: int, now: dt.datetime) -> SolveRun:
         _locked_round(actor=actor, round_id=round_id)
         run = SolveRun.objects.select_for_update().filter(round_id=round_id, status__in=SolveRun.ACTIVE).first()
         if run is None:
-            raise Conflict("本轮没有进行中的求解 (no solve is running)", code="no_solve_running")
+            raise Conflict(_("本轮没有进行中的求解"), code="no_solve_running")
         run.cancel_requested = True
         if run.status == RunStatus.QUEUED:
             run.status, run.finished_at = RunStatus.CANCELLED, now
@@ -505,40 +514,11 @@ def _solve_run_fail(*, run_id: int, error: Exception) -> SolveRun:
     return run
 
 
-_REASON_PATTERNS = [
-    (re.compile(r"no option has (\d+) beds free on any arrival (\S+)\.\.(\S+)"),
-     "意向基地在 {1} 至 {2} 的任何抵达日都没有 {0} 张空床"),
-    (re.compile(r"no option has (\d+) rooms free on any arrival (\S+)\.\.(\S+)"),
-     "意向基地在 {1} 至 {2} 的任何抵达日都没有 {0} 间空房"),
-    (re.compile(r"not placed: lower score than the groups that took the capacity "
-                r"\(best option base (.+) would need (\d+) (beds|rooms) on (\S+), (\d+) free\)"),
-     "名额已安排给得分更高的批次（首选「{0}」{3} 需 {1} {2}，仅余 {4}）"),
-    (re.compile(r"not placed: ran out of search time before this group was tried"), "求解时间用完，尚未尝试安排该批次"),
-    (re.compile(r"fund (.+) has (¥[\d,.]+) left, option (.+) needs (¥[\d,.]+)"), "专项经费「{0}」仅余 {1}，安排到「{2}」需 {3}"),
-    (re.compile(r"base (.+) has (\d+) beds, the group needs (\d+)"), "「{0}」只有 {1} 张空床，该批次需 {2} 张"),
-    (re.compile(r"base (.+) has (\d+) rooms, the group needs (\d+)"), "「{0}」只有 {1} 间空房，该批次需 {2} 间"),
-    (re.compile(r"base (.+) closed on (\S+) for every arrival in the window"), "「{0}」{1} 关闭，抵达窗口内的每种安排都受影响"),
-    (re.compile(r"base (.+) closed on some night of every possible stay \((\S+)\.\.(\S+)\)"),
-     "「{0}」在 {1} 至 {2} 间有关闭日期，窗口内的每种安排都受影响"),
-    (re.compile(r"the group lists no options"), "没有可安排的意向基地"),
-]
-_UNIT = {"beds": "张床", "rooms": "间房"}
-
-
 def unplaced_reason(*, solver_reason: str, notes: list[str], names: dict[str, str]) -> str:
-    """The solver's reason in Chinese with the English after it, base and fund ids as names, plus our notes."""
+    """The solver's clauses with base and fund ids as names, plus our notes: language-neutral (see planning_reasons)."""
     named = re.sub(r"\b([BF]\d+|F-none)\b", lambda match: names.get(match.group(1), match.group(1)), solver_reason)
-    parts = []
-    for clause in named.split("; "):
-        for pattern, chinese in _REASON_PATTERNS:
-            match = pattern.fullmatch(clause)
-            if match:
-                values = [_UNIT.get(value, value) for value in match.groups()]
-                parts.append(f"{chinese.format(*values)} ({clause})")
-                break
-        else:
-            parts.append(clause)
-    return "；".join(dict.fromkeys([*parts, *notes]))
+    clauses = [*named.split(planning_reasons.CLAUSE_SEPARATOR), *notes]
+    return planning_reasons.CLAUSE_SEPARATOR.join(dict.fromkeys(clause for clause in clauses if clause))
 
 
 def solve_result_save(
@@ -676,23 +656,30 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
             if not base.is_bookable_on(nights[0], nights[-1]):
                 failures.append(PublishFailure(
                     request.pk, request.batch.title,
-                    f"{base.name} 的认证未覆盖 {nights[0]} 至 {nights[-1]} (base not certified for the stay)",
+                    _("%(base)s 的认证未覆盖 %(first)s 至 %(last)s") % {"base": base.name, "first": nights[0], "last": nights[-1]},
                 ))
                 continue
             legs = _allocate_rooms(request, room_types.get(base.pk, []), free, nights)
             if isinstance(legs, str):
-                failures.append(PublishFailure(request.pk, request.batch.title, f"{base.name} {nights[0]} 起：{legs}"))
+                failures.append(PublishFailure(
+                    request.pk, request.batch.title,
+                    _("%(base)s %(first)s 起：%(reason)s") % {"base": base.name, "first": nights[0], "reason": legs},
+                ))
                 continue
             for leg in legs:  # count the rooms as taken so later requests see them gone
                 for night in leg.night_list:
                     free[(leg.room_type.pk, night)] -= leg.rooms
             plans.append((request, legs))
         if failures:
-            listed = "; ".join(f"需求 #{f.request_id}（{f.batch}）：{f.reason}" for f in failures[:PUBLISH_FAILURES_LISTED])
+            listed = [
+                _("需求 #%(request)s（%(batch)s）：%(reason)s") % {"request": f.request_id, "batch": f.batch, "reason": f.reason}
+                for f in failures[:PUBLISH_FAILURES_LISTED]
+            ]
             more = len(failures) - PUBLISH_FAILURES_LISTED
+            if more > 0:
+                listed.append(_("另有 %(more)s 项，见 detail") % {"more": more})
             raise Conflict(
-                f"发布未完成，未做任何修改 (publishing failed; nothing changed): {listed}"
-                + (f"; 另有 {more} 项，见 detail (and {more} more in detail)" if more > 0 else ""),
+                _("发布未完成，未做任何修改：") + _("；").join(listed),
                 code="publish_failed",
                 detail={"failures": [asdict(f) for f in failures]},
             )
@@ -705,7 +692,7 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
             )
         except Conflict as error:
             raise Conflict(
-                f"发布未完成，未做任何修改 (publishing failed; nothing changed): {error.message}",
+                _("发布未完成，未做任何修改：") + error.message,
                 code="publish_failed", detail={"failures": [], "cause": error.detail},
             ) from error
         for (request, _legs), booking in zip(plans, held):
@@ -735,8 +722,8 @@ def _check_budgets(to_hold: list[PlanningRequest]) -> list[PublishFailure]:
             if subsidy > left:
                 failures.append(PublishFailure(
                     request.pk, request.batch.title,
-                    f"专项经费「{programme.name}」仅余 {format_fen(max(left, 0))}，不够补助 {format_fen(subsidy)} "
-                    f"(programme {programme.name} has {format_fen(max(left, 0))} left, needs {format_fen(subsidy)})",
+                    _("专项经费「%(programme)s」仅余 %(left)s，不够补助 %(subsidy)s")
+                    % {"programme": programme.name, "left": format_fen(max(left, 0)), "subsidy": format_fen(subsidy)},
                 ))
             else:
                 left -= subsidy
@@ -752,7 +739,7 @@ def _offered_request(*, actor: Actor, request_id: int) -> PlanningRequest:
     request = PlanningRequest.objects.select_for_update(of=("self",)).select_related("booking").get(pk=request_id)
     if request.status != RequestStatus.PLACED or request.booking is None or request.booking.status != Booking.Status.HELD:
         raise Conflict(
-            f"需求状态为「{request.get_status_display()}」，没有待答复的安排 (no published place to answer)",
+            _("需求状态为「%(status)s」，没有待答复的安排") % {"status": request.get_status_display()},
             code="request_status", detail={"status": request.status},
         )
     return request

@@ -70,10 +70,12 @@ from billing.inputs import PlannedStay, earlier_trips_of_stays, programme_rules
 from billing.ledger import committed_by_programme
 from billing.models import FundProgramme
 from groups.models import Booking, Organisation, Participant
+from itineraries import planning_reasons as reasons
 from itineraries.models import PlanningRequest, PlanningRound
 from itineraries.solver import instance as plan_format
 
 NO_FUND_ID = "F-none"
+NO_FUND_NAME = "无专项经费"  # written into the exported planning file, which is Chinese
 RANK_POINTS_FIRST = 100
 RANK_POINTS_STEP = 20
 RANK_POINTS_FLOOR = 20
@@ -96,7 +98,7 @@ class PlanningProblem:
 
     instance: plan_format.Instance
     fixed: list[plan_format.Assignment]
-    # group id -> why some of its preferences could not be offered, in words
+    # group id -> why some of its preferences could not be offered, as planning_reasons clauses
     notes: dict[str, list[str]] = field(default_factory=dict)
     # group id -> (programme pk or None, {base id: subsidy fen})
     funding: dict[str, tuple[int | None, dict[str, int]]] = field(default_factory=dict)
@@ -343,11 +345,11 @@ def preferred_bases(request: PlanningRequest, round_bases: dict[int, Base]) -> t
         if "base" in preference:
             candidates = [preference["base"]]
             if preference["base"] not in round_bases:
-                notes.append(f"基地 #{preference['base']} 未参加本轮统筹 (base not in this round)")
+                notes.append(reasons.base_not_in_round_clause(preference["base"]))
         elif "city" in preference:
             candidates = [pk for pk, base in round_bases.items() if base.city_code == preference["city"]]
             if not candidates:
-                notes.append(f"地区 {preference['city']} 无参加本轮的基地 (no base of region {preference['city']} in this round)")
+                notes.append(reasons.no_base_in_region_clause(preference["city"]))
         else:
             candidates = list(
                 RouteDay.objects.filter(route_id=preference["route"], night_base__isnull=False)
@@ -382,16 +384,11 @@ def needs_met_somewhere(request: PlanningRequest, nightly: dict[dt.date, NightFr
 def _why_base_unusable(request: PlanningRequest, base: Base, nightly: dict[dt.date, NightFree]) -> str | None:
     window_nights = nights_of(request.earliest_arrival, (request.latest_arrival - request.earliest_arrival).days + request.nights)
     if not any(base.is_bookable_on(night, night) for night in window_nights):
-        return f"{base.name} 在该时段无有效认证 (base {base.name} not certified for these dates)"
+        return reasons.base_not_certified_clause(base.name)
     if not any(night in nightly for night in window_nights):
-        return f"{base.name} 在该时段关闭或无空房 (base {base.name} closed or full for these dates)"
+        return reasons.base_closed_or_full_clause(base.name)
     if not needs_met_somewhere(request, nightly):
-        needs = []
-        if request.accessible_rooms:
-            needs.append(f"{request.accessible_rooms} 间无障碍房")
-        for beds, count in sorted(request.room_mix.items()):
-            needs.append(f"{count} 间{beds}床房")
-        return f"{base.name} 无法满足房型需求：{'、'.join(needs)} (base {base.name} lacks the required rooms)"
+        return reasons.base_lacks_rooms_clause(base.name, accessible_rooms=request.accessible_rooms, room_mix=request.room_mix)
     return None
 
 
@@ -500,7 +497,7 @@ def round_problem_build(*, planning_round: PlanningRound) -> PlanningProblem:
         plan_format.Fund(id=fund_id(programme.pk), name=programme.name, budget_fen=max(budget[programme.pk], 0))
         for programme in programmes
     ]
-    funds.append(plan_format.Fund(id=NO_FUND_ID, name="无专项经费 (no programme)", budget_fen=0))
+    funds.append(plan_format.Fund(id=NO_FUND_ID, name=NO_FUND_NAME, budget_fen=0))
     requested = Counter()
     for request in to_plan + fixed:
         requested[request.union.city_code] += request.people

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from itineraries.planning_reasons import reason_in_words
+
 
 class RoundSettingsIn(Schema):
     regional_balance: str = "off"
@@ -92,6 +94,10 @@ class RequestOut(Schema):
     proposed_subsidy: Decimal | None
     reason: str
     booking_reference: str | None
+
+    @staticmethod
+    def resolve_reason(obj) -> str:
+        return reason_in_words(obj.reason)
 
     @staticmethod
     def resolve_booking_reference(obj) -> str | None:

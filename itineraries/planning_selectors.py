@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from groups.access import Actor, union_subtree_q
 from groups.models import Batch, Organisation
@@ -41,14 +42,14 @@ def round_list(*, actor: Actor) -> QuerySet[PlanningRound]:
 def round_get(*, actor: Actor, round_id: int) -> PlanningRound:
     planning_round = round_list(actor=actor).select_related("organiser").filter(pk=round_id).first()
     if planning_round is None:
-        raise NotFound("统筹轮次不存在 (planning round not found)", detail={"round_id": round_id})
+        raise NotFound(_("统筹轮次不存在"), detail={"round_id": round_id})
     return planning_round
 
 
 def round_for_admin(*, actor: Actor, round_id: int) -> PlanningRound:
     planning_round = round_get(actor=actor, round_id=round_id)
     if not actor.is_admin:
-        raise Forbidden("只有管理员可以管理统筹轮次 (only administrators run planning rounds)")
+        raise Forbidden(_("只有管理员可以管理统筹轮次"))
     return planning_round
 
 
@@ -75,10 +76,10 @@ def request_get(*, actor: Actor, request_id: int) -> PlanningRequest:
         .first()
     )
     if request is None:
-        raise NotFound("统筹需求不存在 (planning request not found)", detail={"request_id": request_id})
+        raise NotFound(_("统筹需求不存在"), detail={"request_id": request_id})
     round_get(actor=actor, round_id=request.round_id)
     if not actor.is_admin and not Organisation.objects.filter(union_subtree_q(actor), pk=request.union_id).exists():
-        raise NotFound("统筹需求不存在 (planning request not found)", detail={"request_id": request_id})
+        raise NotFound(_("统筹需求不存在"), detail={"request_id": request_id})
     return request
 
 

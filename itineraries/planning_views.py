@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bases.models import Base
@@ -33,14 +35,14 @@ def _int(request, name: str, default: int = 0) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ApplicationError(f"「{name}」须为整数 ({name} must be a whole number)") from None
+        raise ApplicationError(_("「%(field)s」须为整数") % {"field": name}) from None
 
 
 def _date(request, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(request.POST.get(name, "").strip())
     except ValueError:
-        raise ApplicationError(f"「{name}」须为日期 YYYY-MM-DD ({name} must be a date)") from None
+        raise ApplicationError(_("「%(field)s」须为日期 YYYY-MM-DD") % {"field": name}) from None
 
 
 def _settings_from(request) -> planning.RoundSettings:
@@ -77,7 +79,7 @@ def round_create(request):
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"已创建统筹轮次「{planning_round.name}」")
+            messages.success(request, _("已创建统筹轮次「%(name)s」") % {"name": planning_round.name})
             return redirect("planning-round", round_id=planning_round.pk)
     context = {
         "unions": visible_unions(actor),
@@ -146,8 +148,9 @@ ROUND_ACTIONS = {
     ),
 }
 ROUND_ACTION_DONE = {
-    "open": "已开始征集需求", "close": "轮次已结束", "solve": "已开始求解", "cancel": "已请求停止求解（保留当前最好方案）",
-    "publish": "方案已发布，已为各批次暂留房间", "settings": "设置已保存",
+    "open": gettext_lazy("已开始征集需求"), "close": gettext_lazy("轮次已结束"), "solve": gettext_lazy("已开始求解"),
+    "cancel": gettext_lazy("已请求停止求解（保留当前最好方案）"),
+    "publish": gettext_lazy("方案已发布，已为各批次暂留房间"), "settings": gettext_lazy("设置已保存"),
 }
 
 
@@ -157,7 +160,7 @@ def round_action(request, round_id: int):
     actor = actor_of(request.user)
     action = request.POST.get("action", "")
     if action not in ROUND_ACTIONS:
-        messages.error(request, f"未知操作 (unknown action): {action}")
+        messages.error(request, _("未知操作：%(action)s") % {"action": action})
         return redirect("planning-round", round_id=round_id)
     try:
         ROUND_ACTIONS[action](actor, round_id, timezone.now(), request)
@@ -166,7 +169,7 @@ def round_action(request, round_id: int):
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, ROUND_ACTION_DONE[action])
+        messages.success(request, str(ROUND_ACTION_DONE[action]))
     return redirect("planning-round", round_id=round_id)
 
 
@@ -203,14 +206,14 @@ def request_submit(request, round_id: int):
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "需求已提交")
+        messages.success(request, _("需求已提交"))
     return redirect("planning-round", round_id=round_id)
 
 
 REQUEST_ANSWERS = {
-    "accept": (planning.request_accept, "已接受安排，预订已确认"),
-    "decline": (planning.request_decline, "已放弃安排，房间已释放"),
-    "withdraw": (planning.request_withdraw, "需求已撤回"),
+    "accept": (planning.request_accept, gettext_lazy("已接受安排，预订已确认")),
+    "decline": (planning.request_decline, gettext_lazy("已放弃安排，房间已释放")),
+    "withdraw": (planning.request_withdraw, gettext_lazy("需求已撤回")),
 }
 
 
@@ -224,7 +227,7 @@ def request_answer(request, request_id: int):
     except NotFound:
         raise Http404 from None
     if answer not in REQUEST_ANSWERS:
-        messages.error(request, f"未知操作 (unknown answer): {answer}")
+        messages.error(request, _("未知操作：%(action)s") % {"action": answer})
     else:
         service, done = REQUEST_ANSWERS[answer]
         try:
@@ -232,6 +235,6 @@ def request_answer(request, request_id: int):
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, done)
+            messages.success(request, str(done))
     return redirect("planning-round", round_id=planning_request.round_id)
 

@@ -1,4 +1,4 @@
-"""Which rooms of a base a planned group takes when its place is published. Pure: no ORM.
+"""Which rooms of a base a planned group takes when its place is published. Pure: no ORM (only gettext).
 
 The plan counts a base's beds and rooms as two totals; publishing has to turn a
 group's (people, rooms) into rooms of real room types. Every bed a group takes
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True)
 class RoomOffer:
@@ -29,7 +31,7 @@ class RoomOffer:
 def allocate_rooms(
     *, people: int, rooms: int, offers: list[RoomOffer], accessible_rooms: int = 0, room_mix: dict[int, int] | None = None
 ) -> dict[int, int] | str:
-    """Rooms taken per room type id, or why the group cannot be roomed (Chinese, English in brackets)."""
+    """Rooms taken per room type id, or why the group cannot be roomed (in the active language)."""
     taken = {offer.room_type_id: 0 for offer in offers}
     by_size = sorted(offers, key=lambda offer: (offer.beds_per_room, offer.room_type_id))
 
@@ -43,14 +45,14 @@ def allocate_rooms(
 
     # Accessible rooms: the biggest first, so they count for as many of the group's beds as they can.
     if take([offer for offer in reversed(by_size) if offer.accessible], accessible_rooms):
-        return f"无障碍房不足 {accessible_rooms} 间 (fewer than {accessible_rooms} accessible rooms free)"
+        return _("无障碍房不足 %(rooms)s 间") % {"rooms": accessible_rooms}
     for beds, count in sorted((room_mix or {}).items()):
         of_size = [offer for offer in by_size if offer.beds_per_room == beds]
         if take(of_size, max(count - sum(taken[offer.room_type_id] for offer in of_size), 0)):
-            return f"{beds}床房不足 {count} 间 (fewer than {count} rooms of {beds} beds free)"
+            return _("%(beds)s床房不足 %(rooms)s 间") % {"beds": beds, "rooms": count}
     fixed = dict(taken)
     if sum(fixed.values()) > rooms:
-        return "无障碍房与房型需求无法同时满足 (the accessible rooms do not fit the room mix)"
+        return _("无障碍房与房型需求无法同时满足")
 
     size = {offer.room_type_id: offer.beds_per_room for offer in offers}
     spare = {offer.room_type_id: offer.free - fixed[offer.room_type_id] for offer in offers}
@@ -63,9 +65,9 @@ def allocate_rooms(
         wanted += 1
     free_rooms = sum(offer.free for offer in offers)
     if free_rooms < rooms:
-        return f"空房不足：需 {rooms} 间，仅余 {free_rooms} 间 (only {free_rooms} of {rooms} rooms free)"
+        return _("空房不足：需 %(rooms)s 间，仅余 %(free)s 间") % {"rooms": rooms, "free": free_rooms}
     free_beds = sum(offer.beds_per_room * offer.free for offer in offers)
-    return f"床位不足：空房只有 {free_beds} 张床，不够 {people} 人 (only {free_beds} beds free for {people} people)"
+    return _("床位不足：空房只有 %(beds)s 张床，不够 %(people)s 人") % {"beds": free_beds, "people": people}
 
 
 def _fewest_beds(*, wanted: int, people: int, spare: dict[int, int], size: dict[int, int], order: list[int]) -> dict[int, int] | None:

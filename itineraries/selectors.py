@@ -8,6 +8,8 @@ desk (and may check people in by hand anyway).
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from groups.access import Actor
 from groups.checkin import CLAIMED_STATUSES, booking_visible_get
 from groups.codes import group_code_for, personal_code_for
@@ -138,8 +140,8 @@ def _place(base) -> Place:
 def _require_claimed(booking: Booking) -> None:
     if booking.status not in CLAIMED_STATUSES:
         raise Conflict(
-            f"预订 {booking.reference} 状态为「{booking.get_status_display()}」，确认后才有行程和核销码 "
-            f"(itinerary and codes exist once the booking is confirmed)",
+            _("预订 %(reference)s 状态为「%(status)s」，确认后才有行程和核销码")
+            % {"reference": booking.reference, "status": booking.get_status_display()},
             code="not_confirmed",
             detail={"status": booking.status},
         )

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
@@ -22,8 +23,8 @@ from retreat.pdf import qr_svg_data_uri
 
 SCAN_PAGE_TEXTS = {
     "invalid": _("无效的核销码"),
-    "invalid_detail": _("签名校验失败或格式错误 (not a genuine arrival code)"),
-    "verified_here": _("签名已在本机用公钥校验 (signature verified on this device)"),
+    "invalid_detail": _("签名校验失败或格式错误"),
+    "verified_here": _("签名已在本机用公钥校验"),
     "refused": _("核销被拒绝"),
     "arrived": _("已到"),
     "network": _("网络错误，请重试"),
@@ -109,7 +110,7 @@ def booking_arrivals(request, reference: str):
         try:
             if "complete" in request.POST:
                 checkin.booking_complete(actor=actor, reference=reference)
-                messages.success(request, "已标记为完成 (stay completed)")
+                messages.success(request, gettext("已标记为完成"))
             else:
                 ids = [int(value) for value in request.POST.getlist("participant_ids") if value.isascii() and value.isdigit()]
                 result = checkin.check_in_participants(actor=actor, reference=reference, participant_ids=ids)

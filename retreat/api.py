@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -39,7 +40,7 @@ def on_validation_error(request, exc: NinjaValidationError):
         for error in exc.errors
     ]
     where = "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in detail)
-    return error_response(request, 422, "validation_error", f"请求参数有误 (invalid input): {where}", detail)
+    return error_response(request, 422, "validation_error", _("请求参数有误：%(where)s") % {"where": where}, detail)
 
 
 @api.exception_handler(DjangoValidationError)
@@ -50,17 +51,17 @@ def on_django_validation_error(request, exc: DjangoValidationError):
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, exc):
-    return error_response(request, 401, "unauthenticated", "请先登录或提供有效令牌 (sign in or send a valid token)")
+    return error_response(request, 401, "unauthenticated", _("请先登录或提供有效令牌"))
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):
-    return error_response(request, 403, "forbidden", str(exc) or "无权访问 (forbidden)")
+    return error_response(request, 403, "forbidden", str(exc) or _("无权访问"))
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return error_response(request, 404, "not_found", "对象不存在 (not found)")
+    return error_response(request, 404, "not_found", _("对象不存在"))
 
 
 @api.exception_handler(HttpError)
@@ -68,7 +69,7 @@ def on_http_error(request, exc: HttpError):
     if isinstance(exc.__cause__, NinjaValidationError):  # the parser refused the body (a NUL character)
         return on_validation_error(request, exc.__cause__)
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
-        return error_response(request, 400, "bad_request", "请求体不是有效的 JSON (the request body is not valid JSON)")
+        return error_response(request, 400, "bad_request", _("请求体不是有效的 JSON"))
     return error_response(request, exc.status_code, "error", str(exc))
 
 
@@ -76,16 +77,16 @@ def on_http_error(request, exc: HttpError):
 def on_value_error(request, exc: ValueError):
     # A NUL in a path parameter: the parser never sees those, the database refuses them.
     if "NUL (0x00)" in str(exc):
-        return error_response(request, 422, "validation_error", f"请求参数有误 (invalid input): {NUL_MESSAGE}")
+        return error_response(request, 422, "validation_error", _("请求参数有误：%(where)s") % {"where": NUL_MESSAGE})
     raise exc
 
 
 @api.exception_handler(DatabaseError)
 def on_database_error(request, exc: DatabaseError):
     if is_busy_error(exc):
-        return error_response(request, 409, "busy", "系统繁忙，请重试 (busy, retry)")
+        return error_response(request, 409, "busy", _("系统繁忙，请重试"))
     if isinstance(exc, DataError):  # a number or date the database cannot hold; the transaction was rolled back
-        return error_response(request, 422, "validation_error", "请求参数超出可接受范围 (a value is out of range)")
+        return error_response(request, 422, "validation_error", _("请求参数超出可接受范围"))
     raise exc
 
 

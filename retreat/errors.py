@@ -7,6 +7,8 @@ is raised inside a service's transaction.
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 
 class ApplicationError(Exception):
     status = 400
@@ -49,5 +51,5 @@ class Busy(Conflict):
 
     code = "busy"
 
-    def __init__(self, message: str = "系统繁忙，请重试 (busy, retry)", **kwargs):
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str | None = None, **kwargs):
+        super().__init__(message or gettext("系统繁忙，请重试"), **kwargs)

@@ -3,15 +3,16 @@
 import json
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from retreat.errors import ValidationFailed
 from retreat.pages import has_nul, refused_page
 from retreat.parsers import NUL_MESSAGE
 
 API_PREFIX = "/api/v1/"
-MESSAGES = {
-    404: ("not_found", "接口不存在 (no such API endpoint)"),
-    405: ("method_not_allowed", "该接口不支持此请求方法 (method not allowed on this endpoint)"),
+MESSAGES = {  # lazy: translated per request, and str()-ed before json.dumps
+    404: ("not_found", _("接口不存在")),
+    405: ("method_not_allowed", _("该接口不支持此请求方法")),
 }
 
 
@@ -33,7 +34,7 @@ class ApiErrorShapeMiddleware:
             if response.status_code == 405:
                 detail["allowed"] = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
             shaped = HttpResponse(
-                json.dumps({"code": code, "message": message, "detail": detail}, ensure_ascii=False),
+                json.dumps({"code": code, "message": str(message), "detail": detail}, ensure_ascii=False),
                 status=response.status_code, content_type="application/json; charset=utf-8",
             )
             if response.has_header("Allow"):
@@ -51,5 +52,5 @@ class PageNulMiddleware:
 
     def __call__(self, request):
         if not request.path.startswith(API_PREFIX) and has_nul(request):
-            return refused_page(request, ValidationFailed(NUL_MESSAGE, code="nul_character"))
+            return refused_page(request, ValidationFailed(str(NUL_MESSAGE), code="nul_character"))
         return self.get_response(request)

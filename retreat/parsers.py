@@ -8,11 +8,13 @@ a 422 naming the field, for every endpoint, before anything runs.
 import json
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from ninja.errors import ValidationError
 from ninja.parser import Parser
 
 NUL = "\x00"
-NUL_MESSAGE = "不能包含空字符 NUL (0x00) (must not contain NUL characters)"
+# Lazy (built at import): str() it where a plain str is needed, e.g. anything json.dumps sees.
+NUL_MESSAGE = _("不能包含空字符 NUL (0x00)")
 
 
 def nul_locations(value: Any, loc: tuple = ()) -> list[tuple]:
@@ -34,7 +36,7 @@ def nul_locations(value: Any, loc: tuple = ()) -> list[tuple]:
 def refuse_nul(data: Any, source: str) -> None:
     found = nul_locations(data)
     if found:
-        raise ValidationError([{"loc": (source, *where), "msg": NUL_MESSAGE, "type": "nul_character"} for where in found])
+        raise ValidationError([{"loc": (source, *where), "msg": str(NUL_MESSAGE), "type": "nul_character"} for where in found])
 
 
 class RejectingNulParser(Parser):

@@ -8,10 +8,16 @@ pytest_plugins = ["tests.browser.fixtures"]
 
 @pytest.fixture(autouse=True)
 def test_settings(request, settings):
-    """Fast password hashing (the ``users`` fixture makes eight users), mail kept in
+    """The default language, fast password hashing (the ``users`` fixture makes eight users), mail kept in
     memory, and Celery tasks run in-process, except in tests that start a real worker."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # the locale middleware's activation outlives a test client's request in this thread:
+    # without this, an English request in one test would change the next one's words
+    from django.utils import translation
+
+    translation.deactivate()
+    request.addfinalizer(translation.deactivate)
     if request.node.get_closest_marker("worker"):
         yield
         return

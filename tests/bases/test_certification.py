@@ -65,7 +65,7 @@ def test_a_transition_the_status_does_not_allow_is_a_409_naming_the_status(users
     with pytest.raises(Conflict) as refused:
         getattr(services, f"certification_{action}")(actor=admin, base_id=draft_base.pk, **arguments)
     assert refused.value.detail["status"] == status
-    assert status in refused.value.message
+    assert f"“{Base.Status(status).label}”" in refused.value.message
     draft_base.refresh_from_db()
     assert draft_base.status == status
     assert not CertificationEvent.objects.exists()

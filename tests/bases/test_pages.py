@@ -99,7 +99,7 @@ def test_the_certification_queue_certifies_suspends_and_explains_refusals(users,
     expiring.refresh_from_db()
     assert expiring.status == "suspended" and expiring.certification_events.get().reason == "安全检查"
     again = admin.post(f"/bases/{expiring.pk}/certification/", {"action": "suspend", "reason": "再次"}, follow=True)
-    assert "suspended" in again.content.decode()  # the 409 message names the current status
+    assert "基地当前状态为“暂停”" in again.content.decode()  # the 409 message names the current status
 
 
 def test_the_certification_queue_is_for_administrators(users, client_for):

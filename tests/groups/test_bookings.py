@@ -58,17 +58,17 @@ def test_closed_or_unopened_nights_are_refused(users, batch, twin):
     with pytest.raises(Conflict) as refused:
         hold(users, batch, [(twin, 1, 2)])
     assert refused.value.code == "nights_not_open"
-    with pytest.raises(Conflict, match="not on sale"):
+    with pytest.raises(Conflict, match="未开放或已关闭"):
         hold(users, batch, [(twin, 1, 2)], arrival=ARRIVAL + dt.timedelta(days=13))  # runs past the opened nights
 
 
 def test_bad_input_is_a_422(users, batch, twin, settings):
     with pytest.raises(ValidationFailed, match="床"):
         hold(users, batch, [(twin, 1, 3)])  # 3 people in one twin room
-    with pytest.raises(ValidationFailed, match="past"):
+    with pytest.raises(ValidationFailed, match="早于今天"):
         hold(users, batch, [(twin, 1, 2)], arrival=dt.date(2027, 1, 1))
     settings.INVENTORY_HORIZON_DAYS = 30
-    with pytest.raises(ValidationFailed, match="horizon"):
+    with pytest.raises(ValidationFailed, match="超出可预订范围"):
         hold(users, batch, [(twin, 1, 2)])
 
 
@@ -199,7 +199,7 @@ def test_reductions_that_grow_or_leave_the_stay_are_refused(users, batch, twin):
         bookings.booking_reduce(actor=organiser, booking_id=booking.pk, rooms=[RoomRequest(twin.pk, 3, 4)], now=NOW)
     with pytest.raises(ValidationFailed):
         bookings.booking_reduce(actor=organiser, booking_id=booking.pk, arrival=ARRIVAL - dt.timedelta(days=1), now=NOW)
-    with pytest.raises(ValidationFailed, match="nothing to cancel"):
+    with pytest.raises(ValidationFailed, match="没有要取消的内容"):
         bookings.booking_reduce(actor=organiser, booking_id=booking.pk, rooms=[RoomRequest(twin.pk, 2, 4)], now=NOW)
     assert [n.rooms_held for n in nights_of(twin)] == [2, 2, 2]
 
@@ -260,9 +260,9 @@ def test_a_hold_whose_arrival_has_passed_cannot_be_confirmed(users, batch, twin)
 @pytest.mark.parametrize("arrival", [dt.date(9999, 12, 31), dt.date(2029, 12, 31)])
 def test_arrivals_beyond_the_horizon_are_a_422_not_an_overflow(users, batch, twin, arrival):
     organiser = actor_of(users["factory_organiser"])
-    with pytest.raises(ValidationFailed, match="horizon"):
+    with pytest.raises(ValidationFailed, match="超出可预订范围"):
         hold(users, batch, [(twin, 1, 2)], arrival=arrival)
-    with pytest.raises(ValidationFailed, match="horizon"):
+    with pytest.raises(ValidationFailed, match="超出可预订范围"):
         bookings.waitlist_join(actor=organiser, batch_id=batch.pk, base_id=twin.base_id, room_type_id=twin.pk, arrival=arrival,
                                nights=3, rooms=1, people=2, now=NOW)
     assert not Booking.objects.exists()
@@ -278,7 +278,7 @@ def test_reductions_with_far_off_or_oversized_values_are_refused(users, batch, t
 
 
 def test_oversized_room_requests_are_a_422(users, batch, twin):
-    with pytest.raises(ValidationFailed, match="at most"):
+    with pytest.raises(ValidationFailed, match="房间数不超过"):
         hold(users, batch, [(twin, 10**11, 10**11)])
     assert not Booking.objects.exists()
 

@@ -26,7 +26,7 @@ def test_front_line_share_counts_workers_not_family():
     assert check(rules, people(9, 1, family=5)) == []
     [failure] = check(rules, people(8, 2))
     assert failure.rule == "front_line_share"
-    assert "90%" in failure.message and "8/10" in failure.message
+    assert "90%" in failure.message and "当前职工 10 人中一线 8 人" in failure.message
 
 
 def test_repeat_within_n_years_names_the_people():

@@ -71,9 +71,9 @@ def test_a_key_list_encrypts_with_the_first_and_decrypts_with_any(settings):
     assert new_token != old_token and number not in new_token
     settings.ID_ENCRYPTION_KEY = NEW_KEY
     assert decrypt_resident_id(new_token) == number
-    with pytest.raises(InvalidResidentId, match="any configured key"):
+    with pytest.raises(InvalidResidentId, match="无法用已配置的任何密钥解密"):
         decrypt_resident_id(old_token)
-    with pytest.raises(InvalidResidentId, match="any configured key"):
+    with pytest.raises(InvalidResidentId, match="无法用已配置的任何密钥解密"):
         reencrypt_resident_id(old_token)
 
 

@@ -47,5 +47,5 @@ def test_the_command_reports_the_count_or_fails_with_the_reason(settings, encryp
     call_command("reencrypt_ids", stdout=out)
     assert "re-encrypted 5 ID numbers" in out.getvalue()
     settings.ID_ENCRYPTION_KEY = Fernet.generate_key().decode()  # the key the numbers now carry is gone
-    with pytest.raises(CommandError, match="5 ID numbers open with no configured key; nothing changed"):
+    with pytest.raises(CommandError, match="5 名人员的身份证号无法用已配置的任何密钥解密，未做任何更改"):
         call_command("reencrypt_ids")

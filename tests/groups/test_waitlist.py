@@ -94,10 +94,10 @@ def test_a_batch_waits_once_and_not_while_it_has_a_booking(full_house, users, tw
     organiser, holder, waiting = full_house
     from retreat.errors import Conflict
 
-    with pytest.raises(Conflict, match="already on a waitlist"):
+    with pytest.raises(Conflict, match="该批次已在候补中"):
         bookings.waitlist_join(actor=organiser, batch_id=waiting[0].batch_id, base_id=twin.base_id, room_type_id=twin.pk,
                                arrival=ARRIVAL, nights=3, rooms=1, people=2, now=NOW)
-    with pytest.raises(Conflict, match="active booking"):
+    with pytest.raises(Conflict, match="该批次已有有效预订"):
         bookings.waitlist_join(actor=organiser, batch_id=holder.batch_id, base_id=twin.base_id, room_type_id=twin.pk,
                                arrival=ARRIVAL, nights=3, rooms=1, people=2, now=NOW)
 

@@ -90,5 +90,5 @@ def test_a_value_the_database_cannot_hold_is_a_422_not_a_500():
     response = on_database_error(RequestFactory().get("/api/v1/bases"), DataError("bigint out of range"))
     assert response.status_code == 422
     assert json.loads(response.content) == {
-        "code": "validation_error", "message": "请求参数超出可接受范围 (a value is out of range)", "detail": None,
+        "code": "validation_error", "message": "请求参数超出可接受范围", "detail": None,
     }

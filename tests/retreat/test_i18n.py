@@ -229,3 +229,75 @@ def test_no_preference_renders_chinese(client_for, english_world):
     assert "预算" in html and "Budget" not in html
     html = page(client_for(english_world["users"]["admin"]), "/planning/")
     assert h1(html) == "统筹轮次"
+
+
+# --- error messages --------------------------------------------------------------
+
+
+def test_an_api_error_is_in_the_readers_language_with_the_same_code_and_detail(client_for, english_world):
+    client = client_for(english_world["users"]["organiser"])
+    body = {"title": "Past batch", "arrival": "2020-01-01", "nights": 3}
+    chinese = client.post("/api/v1/batches", body, content_type="application/json")
+    english_answer = client.post("/api/v1/batches", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert chinese.status_code == english_answer.status_code == 422
+    chinese, english_answer = chinese.json(), english_answer.json()
+    assert chinese["message"].startswith("抵达日期 2020-01-01 早于今天")
+    assert english_answer["message"].startswith("The arrival date 2020-01-01 is before today")
+    assert not CJK.search(english_answer["message"])
+    assert chinese["code"] == english_answer["code"] and chinese["detail"] == english_answer["detail"]
+
+
+def test_the_api_shapes_own_messages_follow_the_language(client_for, english_world):
+    client = client_for(english_world["users"]["organiser"])
+    assert client.get("/api/v1/no-such-thing").json()["message"] == "接口不存在"
+    assert client.get("/api/v1/no-such-thing", HTTP_ACCEPT_LANGUAGE="en").json()["message"] == "No such API endpoint"
+
+
+def test_a_form_error_is_in_english(client_for, english_world):
+    from groups.models import Batch
+
+    client = english(client_for(english_world["users"]["organiser"]))
+    html = page_post(client, "/batches/", {"title": "Past batch", "arrival": "2020-01-01", "nights": "3"})
+    assert "The arrival date 2020-01-01 is before today" in html
+    assert untranslated(html) == []
+    assert not Batch.objects.filter(title="Past batch").exists()
+
+
+def page_post(client, url, data):
+    response = client.post(url, data)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+# --- the catalogue against the code ------------------------------------------------
+
+APPS = ("bases", "billing", "groups", "itineraries", "retreat")
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy"}
+
+
+def _gettext_calls(tree):
+    """(node, msgid or None) for every gettext call; None when the message is not a literal."""
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in GETTEXT_NAMES:
+            message = node.args[1 if node.func.id.startswith("pgettext") else 0] if node.args else None
+            yield node, message.value if isinstance(message, ast.Constant) and isinstance(message.value, str) else None
+
+
+def test_every_message_in_the_code_is_in_the_catalogue():
+    """makemessages finds them (no gettext inside an f-string, where xgettext does not look) and they are translated."""
+    import ast
+
+    root = PO_FILE.parents[3]
+    msgids = {entry["msgid"] for entry in read_po(PO_FILE)}
+    missing, hidden = [], []
+    for app in APPS:
+        for path in (root / app).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for joined in (node for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)):
+                hidden += [f"{path.relative_to(root)}:{node.lineno}" for node, _msgid in _gettext_calls(joined)]
+            missing += [f"{path.relative_to(root)}:{node.lineno} {msgid}"
+                        for node, msgid in _gettext_calls(tree) if msgid is not None and msgid not in msgids]
+    assert not hidden, f"gettext inside an f-string, which makemessages cannot see: {hidden}"
+    assert not missing, f"not in locale/en (run makemessages -l en and translate): {missing}"

@@ -173,6 +173,22 @@ def test_bad_request_input_is_refused(world, open_round, union_tree, users, clie
     assert response.json()["code"] in ("validation_error", "not_found")
 
 
+def test_errors_are_in_the_readers_language_with_the_same_code_and_detail(world, open_round, union_tree, users, client_for):
+    batch = make_batch(union=union_tree["factory"], user=users["factory_organiser"], title="团", people=6)
+    payload = {"batch_id": batch.pk, "people": 6, "rooms": 9, "nights": 3, "earliest_arrival": "2031-05-01",
+               "latest_arrival": "2031-05-05", "preferences": [{"base": world["heyuan"].pk}], "accessible_rooms": 10}
+    client = client_for(users["factory_organiser"])
+    url = f"{API}/rounds/{open_round.pk}/requests"
+    chinese = post(client, url, payload).json()
+    english = client.post(url, data=json.dumps(payload), content_type="application/json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert chinese["message"] == "统筹需求有误：房间数 9 多于人数 6；无障碍房间数须在 0 到房间数之间"
+    assert english["message"] == (
+        "Invalid request: More rooms (9) than people (6); Accessible rooms must be between 0 and the number of rooms"
+    )
+    assert chinese["code"] == english["code"] == "validation_error"
+    assert set(chinese["detail"]) == set(english["detail"]) == {"rooms", "accessible_rooms"}
+
+
 def test_submitting_twice_and_answering_nothing_are_conflicts(world, open_round, union_tree, users, client_for):
     client = client_for(users["factory_organiser"])
     batch = make_batch(union=union_tree["factory"], user=users["factory_organiser"], title="团", people=6)

@@ -97,9 +97,11 @@ def test_a_union_without_a_programme_draws_nothing(world, open_round, union_tree
     request = submit(actor=sz_organiser, planning_round=open_round, batch=batch, people=4, rooms=2,
                      preferences=[{"base": world["heyuan"].pk}])
 
-    group = _group(planning_problem.round_problem_build(planning_round=open_round), request)
+    problem = planning_problem.round_problem_build(planning_round=open_round)
+    group = _group(problem, request)
 
     assert group.fund == planning_problem.NO_FUND_ID
+    assert {fund["id"]: fund["name"] for fund in problem.to_dict()["funds"]}[group.fund] == "无专项经费"  # the file is Chinese
     assert [o.subsidy_fen for o in group.options] == [0]
 
 
@@ -113,7 +115,7 @@ def test_hard_needs_filter_options_with_the_reason(world, open_round, union_tree
     problem = planning_problem.round_problem_build(planning_round=open_round)
 
     assert _group(problem, request).options == ()
-    assert "无障碍房" in problem.notes[planning_problem.group_id(request.pk)][0]
+    assert problem.notes[planning_problem.group_id(request.pk)] == ["base 清远山水基地 lacks the required rooms: 2 accessible rooms"]
 
 
 def test_fairness_weights(world, open_round, union_tree, users, organiser, sz_organiser):

@@ -10,6 +10,7 @@ from billing.models import FundProgramme
 from groups.models import Booking
 from itineraries import planning, planning_problem, planning_selectors
 from itineraries.models import PlanningRequest, PlanningRound, SolveRun
+from itineraries.planning_reasons import reason_in_words
 from retreat.errors import Conflict
 from tests.itineraries.planning.conftest import FIRST_NIGHT, NOW, make_batch, submit
 
@@ -51,7 +52,7 @@ def test_solve_places_and_explains_in_words(crowded, open_round, admin, django_c
     statuses = {r.pk: r.status for r in PlanningRequest.objects.filter(round=open_round)}
     assert set(statuses.values()) <= {PlanningRequest.Status.PLACED, PlanningRequest.Status.UNPLACED}
     for request in PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.UNPLACED):
-        assert request.reason and "基地" in request.reason
+        assert request.reason and "基地" in reason_in_words(request.reason)
         assert "B" + str(request.round.bases.first().pk) not in request.reason  # names, not ids
     placed = PlanningRequest.objects.filter(round=open_round, status=PlanningRequest.Status.PLACED)
     assert sum(r.people for r in placed) <= 40  # two bases of 20 beds, all in one week
@@ -83,9 +84,12 @@ def test_unplaced_reasons_name_the_constraint(world, open_round, union_tree, use
 
     big.refresh_from_db(), needs.refresh_from_db(), money.refresh_from_db()
     assert big.status == needs.status == money.status == PlanningRequest.Status.UNPLACED
-    assert "只有 20 张空床，该批次需 30 张" in big.reason
-    assert "无障碍房" in needs.reason
-    assert "仅余 ¥1,000.00" in money.reason and "东莞市职工疗休养专项资金" in money.reason
+    assert "base 河源温泉基地 has 20 beds, the group needs 30" in big.reason.split("; ")  # stored language-neutral
+    assert "只有 20 张空床，该批次需 30 张" in reason_in_words(big.reason)
+    assert needs.reason == "the group lists no options; base 清远山水基地 lacks the required rooms: 2 accessible rooms"
+    assert "无障碍房" in reason_in_words(needs.reason)
+    money_in_words = reason_in_words(money.reason)
+    assert "仅余 ¥1,000.00" in money_in_words and "东莞市职工疗休养专项资金" in money_in_words
 
 
 def test_replan_keeps_accepted_places_and_fills_what_declines_freed(

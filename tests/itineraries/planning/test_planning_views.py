@@ -32,6 +32,11 @@ def test_bad_form_input_shows_a_message(world, union_tree, users, client_for):
     assert response.status_code == 200
     assert "晚于末晚" in response.content.decode()
     assert not PlanningRound.objects.exists()
+    english = client.post("/planning/new/", {"name": "x", "first_night": "2031-07-31", "last_night": "2031-07-01",
+                                             "unions": [union_tree["dongguan"].pk], "bases": [world["heyuan"].pk]},
+                          follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "The first night 2031-07-31 is after the last night 2031-07-01" in english.content.decode()
+    assert not PlanningRound.objects.exists()
 
 
 def test_organiser_submits_from_the_page_and_sees_only_their_requests(world, open_round, union_tree, users, client_for,
