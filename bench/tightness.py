@@ -22,7 +22,6 @@ import glob
 import os
 import sys
 
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from itineraries.solver import load_instance  # noqa: E402
