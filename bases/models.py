@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MONEY = {"max_digits": 13, "decimal_places": 2}
 
@@ -134,13 +135,14 @@ class CertificationEvent(models.Model):
     """One transition of a base's certification: who, when, why."""
 
     class Action(models.TextChoices):
-        APPLY = "apply", _("申请")
-        CERTIFY = "certify", _("认证")
-        SUSPEND = "suspend", _("暂停")
-        REINSTATE = "reinstate", _("恢复")
-        REVOKE = "revoke", _("撤销")
-        EXPIRE = "expire", _("到期")
-        RENEW = "renew", _("续期")
+        # a context of their own: "暂停" is also a status, and English needs a noun here
+        APPLY = "apply", pgettext_lazy("certification action", "申请")
+        CERTIFY = "certify", pgettext_lazy("certification action", "认证")
+        SUSPEND = "suspend", pgettext_lazy("certification action", "暂停")
+        REINSTATE = "reinstate", pgettext_lazy("certification action", "恢复")
+        REVOKE = "revoke", pgettext_lazy("certification action", "撤销")
+        EXPIRE = "expire", pgettext_lazy("certification action", "到期")
+        RENEW = "renew", pgettext_lazy("certification action", "续期")
 
     base = models.ForeignKey(Base, on_delete=models.CASCADE, related_name="certification_events")
     action = models.CharField(_("操作"), max_length=12, choices=Action.choices)

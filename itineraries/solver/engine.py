@@ -150,7 +150,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
             ranking = None  # without LP prices a step takes every open candidate of its groups
             if priced is not None:
                 ranking = priced - lp.group_dual[space.opt_group[space.cand_option]]
-                picker.set_prices(ranking, lp.group_dual)
+                picker.set_prices(ranking, lp.group_dual, lp.fund_dual)
             target = TARGET
             # with 2+ workers, steps overlap: one starts while the previous still solves (one
             # CP-SAT worker each: a second worker inside a step measured no gain on steps this small)

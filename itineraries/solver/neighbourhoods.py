@@ -59,13 +59,17 @@ class NeighbourhoodPicker:
         self.group_bases = [space.opt_base[space.options_of(g).start:space.options_of(g).stop]
                             for g in range(space.n_groups)]
         self.reduced_cost: np.ndarray | None = None
+        self.money_is_scarce = True
 
-    def set_prices(self, reduced_cost: np.ndarray, group_dual: np.ndarray) -> None:
+    def set_prices(self, reduced_cost: np.ndarray, group_dual: np.ndarray, fund_dual: np.ndarray) -> None:
         """LP reduced costs per candidate (score less everything it uses at LP prices, its group's
         price included) and group prices: a plan's distance to the bound splits into each group's
         regret (what its best candidates are worth at those prices less what it holds) plus
-        priced slack, so groups with regret are where the plan loses against the LP."""
+        priced slack, so groups with regret are where the plan loses against the LP.
+        With no fund's money priced (none runs short at the LP optimum) fund steps have no
+        money to move, so every step centres on a group (year-s11: README)."""
         s = self.space
+        self.money_is_scarce = bool((fund_dual > 0).any())
         self.reduced_cost = reduced_cost
         self.group_dual = group_dual
         self.positive_rc = np.zeros(s.n_groups)
@@ -138,7 +142,7 @@ class NeighbourhoodPicker:
                 group = int(self.rng.choice(waiting))
                 return "short", self.around_group(state, group, target)
         improvable = np.flatnonzero(movable & (current < self.best_score))
-        if len(improvable) and self.rng.random() < GROUP_SHARE:
+        if len(improvable) and (self.rng.random() < GROUP_SHARE or not self.money_is_scarce):
             if self.reduced_cost is not None and self.rng.random() < LP_SEED_SHARE:
                 weight = self.regret(state) * movable
                 if weight.sum() > 0:

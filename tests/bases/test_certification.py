@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from bases import services
 from bases.models import Base, CertificationEvent
@@ -103,6 +104,17 @@ def test_suspend_and_revoke_need_a_reason(users, heyuan_base):
             action(actor=admin, base_id=heyuan_base.pk, reason="  ")
     heyuan_base.refresh_from_db()
     assert heyuan_base.status == "certified"
+
+
+def test_an_action_is_named_as_an_action_not_as_the_status_of_the_same_word(users, heyuan_base):
+    """"暂停" is both an action and a status: in English the action reads "Suspension", the status "Suspended"."""
+    admin = actor_of(users["province_admin"])
+    with pytest.raises(ValidationFailed, match="请填写暂停原因"):
+        services.certification_suspend(actor=admin, base_id=heyuan_base.pk, reason="")
+    with translation.override("en"), pytest.raises(ValidationFailed, match="Please give a reason for “Suspension”"):
+        services.certification_suspend(actor=admin, base_id=heyuan_base.pk, reason="")
+    with translation.override("en"):
+        assert str(Base.Status.SUSPENDED.label) == "Suspended"
 
 
 def test_reinstating_needs_a_reason_too(users, client_for, heyuan_base):
