@@ -240,16 +240,20 @@ def _safe_cell(value: str) -> str:
 
 
 def export_rows(participants, *, full_ids: bool, decrypt) -> list[list[str]]:
-    """``decrypt`` turns a participant into their full ID number; used only when ``full_ids``."""
+    """``decrypt`` turns a participant into their full ID number; used only when ``full_ids``.
+
+    Gender and category are written in the file format's language (Chinese, like the header),
+    whatever the reader's, so that an exported list imports again."""
     numbers = {p.pk: (decrypt(p) if full_ids else p.id_masked) for p in participants}
-    return [
-        [
-            _safe_cell(p.name), numbers[p.pk], _safe_cell(p.phone), p.get_gender_display(), _safe_cell(p.employer),
-            _safe_cell(p.job_title), p.get_category_display(), numbers.get(p.family_of_id, "") if p.family_of_id else "",
-            p.room_label,
+    with translation.override(None):
+        return [
+            [
+                _safe_cell(p.name), numbers[p.pk], _safe_cell(p.phone), str(p.get_gender_display()),
+                _safe_cell(p.employer), _safe_cell(p.job_title), str(p.get_category_display()),
+                numbers.get(p.family_of_id, "") if p.family_of_id else "", p.room_label,
+            ]
+            for p in participants
         ]
-        for p in participants
-    ]
 
 
 def write_csv(rows: list[list[str]]) -> bytes:

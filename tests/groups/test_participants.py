@@ -103,6 +103,18 @@ def test_export_shows_full_ids_only_to_the_batch_own_organiser(users, batch, cli
     assert listed[0]["id_number"].count("*") == 11
 
 
+def test_a_list_exported_in_english_imports_again(users, batch, client_for):
+    client = client_for(users["factory_organiser"])
+    upload(client, batch, csv_file(good_rows()))
+    exported = client.get(f"/api/v1/batches/{batch.pk}/participants/export?format=csv", HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [row[3] for row in rows[1:]] == ["男", "女", "女"] and rows[1][6] == "一线职工"
+    batch.participants.all().delete()
+    again = upload(client, batch, exported.content)
+    assert again.status_code == 201, again.content
+    assert batch.participants.count() == 3
+
+
 def test_formula_cells_are_neutralised_on_export(users, batch, client_for):
     rows = good_rows()
     rows[0][4] = "=HYPERLINK(\"http://x\")"
