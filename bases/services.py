@@ -349,7 +349,7 @@ def room_type_update(*, actor: Actor, base_id: int, room_type_id: int, today: dt
                 for row in rows
                 if row.people_held + row.people_booked > row.rooms_taken * room_type.beds_per_room
             ]
-            _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what=_("减少床位后"))
+            _refuse_shortfalls(shortfalls, what=_("减少床位后"))
         room_type.save()
     return room_type
 
@@ -432,9 +432,10 @@ def _check_rooms(rooms: int) -> None:
 
 
 def _refuse_shortfalls(shortfalls: list[Shortfall], *, what: str) -> None:
-    """``what`` says when the rooms would be left, e.g. ``_("关闭后")`` (after closing)."""
+    """``what`` says when the rooms would be left, e.g. ``_("关闭后")`` (after closing); listed by night."""
     if not shortfalls:
         return
+    shortfalls = sorted(shortfalls, key=lambda s: s.night)
     listed = "; ".join(
         _(
             "%(night)s：已占用 %(rooms_taken)s 间/%(beds_taken)s 床，%(what)s仅余 %(rooms_left)s 间/%(beds_left)s 床，"
@@ -499,7 +500,7 @@ def inventory_open_season(
         capacity = room_type.rooms if rooms is None else rooms
         _check_rooms(capacity)
         shortfalls = [s for row in rows if (s := _shortfall(row, rooms_left=capacity, beds_per_room=room_type.beds_per_room))]
-        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what=_("开放后"))
+        _refuse_shortfalls(shortfalls, what=_("开放后"))
         existing = {row.night for row in rows}
         missing = [night for night in _nights(first_night, last_night) if night not in existing]
         NightInventory.objects.filter(pk__in=[row.pk for row in rows]).update(rooms=capacity, closed=False)
@@ -522,7 +523,7 @@ def inventory_close(
             actor=actor, base_id=base_id, room_type_id=room_type_id, first_night=first_night, last_night=last_night
         )
         shortfalls = [s for row in rows if (s := _shortfall(row, rooms_left=0, beds_per_room=room_type.beds_per_room))]
-        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what=_("关闭后"))
+        _refuse_shortfalls(shortfalls, what=_("关闭后"))
         changed = NightInventory.objects.filter(pk__in=[row.pk for row in rows], closed=False).update(closed=True)
     return InventoryChange(room_type.pk, first_night, last_night, nights_changed=changed)
 
@@ -561,7 +562,7 @@ def inventory_change_capacity(
                 detail={"first_night": first_night.isoformat(), "last_night": last_night.isoformat()},
             )
         shortfalls = [s for row in rows if (s := _shortfall(row, rooms_left=rooms, beds_per_room=room_type.beds_per_room))]
-        _refuse_shortfalls(sorted(shortfalls, key=lambda s: s.night), what=_("调整后"))
+        _refuse_shortfalls(shortfalls, what=_("调整后"))
         rooms_added = any(not row.closed and row.rooms < rooms for row in rows)
         changed = NightInventory.objects.filter(pk__in=[row.pk for row in rows]).exclude(rooms=rooms).update(rooms=rooms)
         if rooms_added:

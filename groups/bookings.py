@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bases.models import Base, NightInventory, RoomType, RouteDay, RouteDeparture
@@ -688,21 +688,15 @@ class CancellationFee:
     fee: Decimal
 
     def as_detail(self) -> dict:
+        """What the booking's event stores: the explanation in the site's language, as it has no reader."""
+        with translation.override(settings.LANGUAGE_CODE):
+            explanation = self.explanation
         return {"days_before_arrival": self.days_before_arrival, "percent": str(self.percent),
-                "freed_value": str(self.freed_value), "fee": str(self.fee),
-                "explanation": f"{self.when_text}退订，按退订规则收取释放住宿费 {self.freed_value} 元的 "
-                               f"{self.percent}%，即 {self.fee} 元 (fee {self.percent}% of {self.freed_value})"}
-
-    @property
-    def when_text(self) -> str:
-        """Chinese only: part of the explanation stored on the booking's event."""
-        if self.days_before_arrival < 0:
-            return f"抵达日后 {-self.days_before_arrival} 天"
-        return f"抵达前 {self.days_before_arrival} 天"
+                "freed_value": str(self.freed_value), "fee": str(self.fee), "explanation": explanation}
 
     @property
     def explanation(self) -> str:
-        """The fee in words, in the active language (what a quote shows; ``as_detail`` stores its own)."""
+        """The fee in words, in the active language."""
         values = {"days": abs(self.days_before_arrival), "value": self.freed_value, "percent": self.percent, "fee": self.fee}
         if self.days_before_arrival < 0:
             return _("抵达日后 %(days)s 天退订，按退订规则收取释放住宿费 %(value)s 元的 %(percent)s%%，即 %(fee)s 元") % values

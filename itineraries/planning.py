@@ -85,7 +85,7 @@ def _check_settings(settings: RoundSettings) -> None:
     if not 0 <= settings.seed < 2**31:
         problems["seed"] = _("随机种子须为非负整数")
     if problems:
-        raise ValidationFailed(_("统筹设置有误：") + _("；").join(problems.values()), detail=problems)
+        raise ValidationFailed(_("统筹设置有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
 
 
 def round_create(
@@ -229,7 +229,7 @@ def _clean_preferences(preferences: list[dict], planning_round: PlanningRound) -
                 _("第 %(position)s 项 %(item)s 不是本轮的基地、线路或地区") % {"position": position, "item": f"{kind}={value!r}"}
             )
     if problems:
-        raise ValidationFailed(_("意向有误：") + _("；").join(problems), detail={"preferences": problems})
+        raise ValidationFailed(_("意向有误：%(problems)s") % {"problems": _("；").join(problems)}, detail={"preferences": problems})
     return cleaned
 
 
@@ -267,7 +267,7 @@ def _check_request_terms(terms: RequestTerms, planning_round: PlanningRound) -> 
     if room_mix and sum(int(beds) * count for beds, count in room_mix.items()) < terms.people:
         problems["room_mix"] = _("房型需求的床位不够全部人员")
     if problems:
-        raise ValidationFailed(_("统筹需求有误：") + _("；").join(problems.values()), detail=problems)
+        raise ValidationFailed(_("统筹需求有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
     return room_mix
 
 
@@ -679,7 +679,7 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
             if more > 0:
                 listed.append(_("另有 %(more)s 项，见 detail") % {"more": more})
             raise Conflict(
-                _("发布未完成，未做任何修改：") + _("；").join(listed),
+                _("发布未完成，未做任何修改：%(problems)s") % {"problems": _("；").join(listed)},
                 code="publish_failed",
                 detail={"failures": [asdict(f) for f in failures]},
             )
@@ -692,7 +692,7 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
             )
         except Conflict as error:
             raise Conflict(
-                _("发布未完成，未做任何修改：") + error.message,
+                _("发布未完成，未做任何修改：%(problems)s") % {"problems": error.message},
                 code="publish_failed", detail={"failures": [], "cause": error.detail},
             ) from error
         for (request, _legs), booking in zip(plans, held):

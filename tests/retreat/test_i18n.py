@@ -141,8 +141,9 @@ def english(client):
     return client
 
 
-def page(client, url):
-    response = client.get(url)
+def page(client, url, data=None):
+    """The page at ``url``; with ``data``, the page a form post answers with."""
+    response = client.get(url) if data is None else client.post(url, data)
     assert response.status_code == 200, (url, response.status_code)
     return response.content.decode()
 
@@ -257,16 +258,10 @@ def test_a_form_error_is_in_english(client_for, english_world):
     from groups.models import Batch
 
     client = english(client_for(english_world["users"]["organiser"]))
-    html = page_post(client, "/batches/", {"title": "Past batch", "arrival": "2020-01-01", "nights": "3"})
+    html = page(client, "/batches/", {"title": "Past batch", "arrival": "2020-01-01", "nights": "3"})
     assert "The arrival date 2020-01-01 is before today" in html
     assert untranslated(html) == []
     assert not Batch.objects.filter(title="Past batch").exists()
-
-
-def page_post(client, url, data):
-    response = client.post(url, data)
-    assert response.status_code == 200, (url, response.status_code)
-    return response.content.decode()
 
 
 # --- the catalogue against the code ------------------------------------------------
