@@ -170,8 +170,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                             pipeline.start(free, time_limit=min(STEP_WALL_LIMIT, time_limit - elapsed()),
                                            deterministic_limit=STEP_DETERMINISTIC_LIMIT, seed=seed + started_steps)
                             started_steps += 1
-                            if pipeline.full or started_steps == 1:
-                                continue
+                            continue  # fill the pipeline before waiting for a step
                     if not pipeline.in_flight:
                         break
                     # reproducible runs wait for steps in start order; timed runs take whichever

@@ -118,13 +118,13 @@ class NeighbourhoodPicker:
             freed = np.union1d(freed[nearest], [group])
         return freed
 
-    def around_fund(self, state: PlanState, fund: int, target: int, start: int | None = None) -> np.ndarray:
+    def around_fund(self, state: PlanState, fund: int, target: int, movable: np.ndarray) -> np.ndarray:
+        """About `target` of the fund's `movable` groups, those whose windows open nearest a random member's."""
         s = self.space
-        members = np.flatnonzero((s.group_fund == fund) & self.movable)
+        members = np.flatnonzero((s.group_fund == fund) & movable)
         if len(members) <= target:
             return members
-        if start is None:
-            start = int(self.rng.choice(members))
+        start = int(self.rng.choice(members))
         span_order = np.argsort(np.abs(s.earliest[members] - s.earliest[start]), kind="stable")
         return np.sort(members[span_order[:target]])
 
@@ -150,8 +150,11 @@ class NeighbourhoodPicker:
                     return "regret", self.around_group(state, group, target)
             group = int(self.rng.choice(improvable))
             return "group", self.around_group(state, group, target)
-        fund = int(self.rng.integers(len(s.fund_ids)))
-        return "fund", self.around_fund(state, fund, target)
+        # a fund with a group to move (none may be left where the busy and fixed ones are all)
+        funds = np.unique(s.group_fund[movable])
+        if len(funds) == 0:
+            return "fund", np.zeros(0, dtype=np.int64)
+        return "fund", self.around_fund(state, int(self.rng.choice(funds)), target, movable)
 
     def pick_avoiding(self, state: PlanState, target: int, busy: np.ndarray,
                       reserved: np.ndarray | None = None) -> np.ndarray:

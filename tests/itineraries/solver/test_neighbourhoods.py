@@ -26,3 +26,17 @@ def _kinds(fund_dual):
 def test_fund_steps_only_when_the_lp_prices_some_fund():
     assert "fund" in _kinds(np.array([0.0, 0.3]))
     assert "fund" not in _kinds(np.zeros(2))
+
+
+def test_a_fund_step_takes_a_fund_with_a_group_neither_busy_nor_fixed():
+    space = _space()
+    fund_one = np.flatnonzero(space.group_fund == list(space.fund_ids).index("F1"))
+    picker = NeighbourhoodPicker(space, frozen_groups=fund_one[:3], seed=0)
+    picker.set_prices(np.ones(space.n_candidates), np.zeros(space.n_groups), np.array([0.3, 0.3]))
+    busy = np.zeros(space.n_groups, dtype=bool)
+    busy[fund_one[3:]] = True  # F1 has nothing left to move
+    for _ in range(100):
+        kind, free = picker.pick(PlanState(space), target=4, busy=busy)
+        assert (~busy[free]).any()
+        if kind == "fund":
+            assert (space.group_fund[free] != space.group_fund[fund_one[0]]).all()

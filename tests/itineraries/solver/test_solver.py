@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -6,7 +8,9 @@ from itineraries.solver.bound import mip_bound, solve_lp
 from itineraries.solver.checker import check_plan, check_result
 from itineraries.solver.engine import FixedAssignmentError, fcfs_result, solve
 from itineraries.solver.instance import load_instance
+from itineraries.solver.neighbourhoods import NeighbourhoodPicker
 from itineraries.solver.space import compile_space
+from itineraries.solver.subproblem import StepPipeline
 
 from .tiny import assignment, brute_force_optimum, random_instance
 
@@ -266,3 +270,25 @@ def test_lns_honours_nightly_capacity(medium_lns):
     assert check_result(inst, result) == []
     assert check_result(inst, fcfs) == []
     assert result.bound is not None and result.bound >= result.objective >= fcfs.objective
+
+
+def test_a_pick_with_no_free_group_does_not_leave_one_step_at_a_time(medium_lns, monkeypatch):
+    """One empty pick once left the pipeline holding a single step for the rest of the search."""
+    in_flight_when_waiting = []
+    finish_one = StepPipeline.finish_one
+    pick_avoiding = NeighbourhoodPicker.pick_avoiding
+    picks = itertools.count()
+
+    def waiting(pipeline, **kwargs):
+        in_flight_when_waiting.append(len(pipeline.in_flight))
+        return finish_one(pipeline, **kwargs)
+
+    def empty_once(picker, *args):
+        free = pick_avoiding(picker, *args)
+        return free[:0] if next(picks) == 3 else free
+
+    monkeypatch.setattr(StepPipeline, "finish_one", waiting)
+    monkeypatch.setattr(NeighbourhoodPicker, "pick_avoiding", empty_once)
+    _solve_lns(medium_lns, time_limit=60, workers=2, seed=1, max_steps=12)
+    # two steps in flight at every wait but the one after the empty pick and the last
+    assert in_flight_when_waiting.count(1) == 2
