@@ -95,6 +95,6 @@ def apply_filter(filter_class, data: dict, queryset: QuerySet) -> QuerySet:
     filterset = filter_class({k: v for k, v in data.items() if v not in (None, "")}, queryset=queryset)
     if not filterset.is_valid():
         errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
-        where = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items())
+        where = str(_("；")).join(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items())
         raise ValidationFailed(_("筛选条件有误：%(where)s") % {"where": where}, detail=errors)
     return filterset.qs

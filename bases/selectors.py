@@ -238,7 +238,7 @@ def check_stay(*, first_night: dt.date, nights: int, people: int, rooms: int, to
     if rooms < 1:
         problems["rooms"] = _("房间数须至少为 1：%(rooms)s") % {"rooms": rooms}
     if problems:
-        raise ValidationFailed("; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("；").join(problems.values()), detail=problems)
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
     if first_night < today:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bases.models import Base, CertificationEvent, NightInventory, RoomType, Route, RouteDay, RouteDeparture, RouteItem, Theme
 from bases.selectors import managed_base_get, managed_bases, managed_room_type_get, owned_route_get, visible_bases
@@ -23,6 +24,7 @@ from groups.access import Actor
 from groups.models import BookingLine, Organisation
 from groups.tasks import serve_waitlist
 from retreat.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from retreat.i18n import in_site_language
 from retreat.locking import locked_transaction
 
 Status = Base.Status
@@ -31,7 +33,7 @@ Action = CertificationEvent.Action
 
 def _invalid(error: DjangoValidationError) -> ValidationFailed:
     detail = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    where = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in detail.items())
+    where = _("；").join(f"{name}: {' '.join(msgs)}" for name, msgs in detail.items())
     return ValidationFailed(_("数据校验失败：%(where)s") % {"where": where}, detail=detail)
 
 
@@ -105,7 +107,7 @@ def _check_certificate(*, base: Base, level: str, certificate_number: str, valid
     elif valid_until < today:
         problems["valid_until"] = _("有效期至 %(valid_until)s 已过") % {"valid_until": valid_until}
     if problems:
-        raise ValidationFailed("; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("；").join(problems.values()), detail=problems)
     taken = Base.objects.filter(certificate_number=certificate_number.strip()).exclude(pk=base.pk).exists()
     if taken:
         raise Conflict(
@@ -223,7 +225,7 @@ def certifications_expire(*, today: dt.date | None = None, now: dt.datetime | No
                     base=base, action=Action.EXPIRE, from_status=base.status, to_status=to_status,
                     level=base.level, certificate_number=base.certificate_number,
                     valid_from=base.valid_from, valid_until=base.valid_until, actor=None,
-                    reason=f"证书有效期已于 {base.valid_until} 届满 (certificate ran out on {base.valid_until})", at=now,
+                    reason=in_site_language(gettext_lazy("证书有效期已于 %(date)s 届满"), date=base.valid_until), at=now,
                 )
             )
         Base.objects.filter(pk__in=[b.pk for b in lapsed]).update(status=to_status)
@@ -254,7 +256,7 @@ def _check_region(*, actor: Actor, base: Base) -> None:
     elif not base.county_code.startswith(base.city_code[:4]):
         problems["county_code"] = _("县区代码 %(county)s 不属于地市 %(city)s") % {"county": base.county_code, "city": base.city_code}
     if problems:
-        raise ValidationFailed("; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("；").join(problems.values()), detail=problems)
     if actor.is_admin and actor.organisation.kind != Organisation.Kind.PROVINCE and base.city_code != actor.organisation.city_code:
         raise ValidationFailed(
             _("只能管理本市（%(own)s）的基地：%(city)s") % {"own": actor.organisation.city_code, "city": base.city_code},
@@ -436,7 +438,7 @@ def _refuse_shortfalls(shortfalls: list[Shortfall], *, what: str) -> None:
     if not shortfalls:
         return
     shortfalls = sorted(shortfalls, key=lambda s: s.night)
-    listed = "; ".join(
+    listed = _("；").join(
         _(
             "%(night)s：已占用 %(rooms_taken)s 间/%(beds_taken)s 床，%(what)s仅余 %(rooms_left)s 间/%(beds_left)s 床，"
             "缺 %(rooms_short)s 间/%(beds_short)s 床"
@@ -700,7 +702,7 @@ def check_route_bookable(*, route: Route, today: dt.date) -> None:
         )
     ]
     if uncertified:
-        listed = "; ".join(
+        listed = _("；").join(
             _("第 %(day)s 天：%(base)s（%(status)s）")
             % {"day": day.number, "base": day.night_base.name, "status": day.night_base.get_status_display()}
             for day in uncertified
@@ -734,7 +736,7 @@ def _check_departure(*, date: dt.date, seats: int, today: dt.date) -> None:
             "days": settings.INVENTORY_HORIZON_DAYS, "date": date,
         }
     if problems:
-        raise ValidationFailed("; ".join(problems.values()), detail=problems)
+        raise ValidationFailed(_("；").join(problems.values()), detail=problems)
 
 
 @transaction.atomic

@@ -238,7 +238,7 @@ def certification_action(request, base_id: int):
         return redirect(next_url)
     form = form_class(request.POST)
     if not form.is_valid():
-        errors = "; ".join(f"{form.fields[name].label if name in form.fields else ''} {' '.join(msgs)}" for name, msgs in form.errors.items())
+        errors = _("；").join(f"{form.fields[name].label if name in form.fields else ''} {' '.join(msgs)}" for name, msgs in form.errors.items())
         messages.error(request, errors)
         return redirect(next_url)
     run = {

@@ -29,11 +29,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bases.models import Base, NightInventory, RoomType, RouteDay, RouteDeparture
 from groups.access import Actor, Role, union_subtree_q
 from groups.models import Batch, Booking, BookingEvent, BookingLine, Membership, WaitlistEntry
 from retreat.errors import Conflict, NotFound, ValidationFailed
+from retreat.i18n import in_site_language
 from retreat.locking import locked_transaction
 
 HOLD_MINUTES = 30
@@ -943,7 +945,8 @@ def waitlist_cancel(*, actor: Actor, entry_id: int, now: dt.datetime | None = No
         raise NotFound(_("候补不存在"), detail={"entry_id": entry_id})
     for _attempt in range(2):  # an offer may be made between reading the entry and leaving: then decline it
         if entry.status == WaitlistEntry.Status.OFFERED and entry.offered_booking_id:
-            booking_cancel(actor=actor, booking_id=entry.offered_booking_id, reason="declined waitlist offer", now=now)
+            reason = in_site_language(gettext_lazy("放弃候补名额"))
+            booking_cancel(actor=actor, booking_id=entry.offered_booking_id, reason=reason, now=now)
             entry.refresh_from_db()
             return entry
         updated = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING).update(

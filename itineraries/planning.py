@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bases.models import Base, NightInventory, RoomType, RouteDay
 from billing.funding import fen_to_decimal, format_fen, to_fen
@@ -39,6 +40,7 @@ from itineraries.room_allocation import RoomOffer, allocate_rooms
 from itineraries.solver import instance as plan_format
 from retreat.bulk import bulk_update_rows
 from retreat.errors import Conflict, NotFound, ValidationFailed
+from retreat.i18n import in_site_language
 from retreat.locking import locked_transaction
 
 logger = logging.getLogger(__name__)
@@ -327,7 +329,8 @@ def _reap_stale_runs(*, round_id: int, now: dt.datetime) -> list[SolveRun]:
     for run in SolveRun.objects.select_for_update().filter(round_id=round_id, status__in=SolveRun.ACTIVE):
         if selectors.solve_run_is_stale(run, now=now, stale_after=STALE_AFTER):
             run.status, run.finished_at = RunStatus.FAILED, now
-            run.error = f"求解进程失联超过 {int(STALE_AFTER.total_seconds())} 秒，已作废 (worker lost; run abandoned)"
+            run.error = in_site_language(gettext_lazy("求解进程失联超过 %(seconds)s 秒，本次求解作废"),
+                                         seconds=int(STALE_AFTER.total_seconds()))
             run.save(update_fields=["status", "finished_at", "error", "updated_at"])
             _restore_round_after(run)
             reaped.append(run)
@@ -487,7 +490,7 @@ def _solve_run_begin(*, run_id: int, now: dt.datetime) -> SolveRun:
         if run.status == RunStatus.RUNNING:
             # Delivered again after its worker died: that attempt is void and the round goes back.
             run.status, run.finished_at = RunStatus.FAILED, now
-            run.error = "求解进程中断后任务被重新投递，本次求解作废 (redelivered after a worker was lost; abandoned)"
+            run.error = in_site_language(gettext_lazy("求解进程中断后任务被重新投递，本次求解作废"))
             run.save(update_fields=["status", "finished_at", "error", "updated_at"])
             _restore_round_after(run)
             return run
@@ -759,7 +762,8 @@ def request_decline(*, actor: Actor, request_id: int, now: dt.datetime) -> Plann
     """Decline the published place: its hold is cancelled and a re-plan may give the rooms to others."""
     with locked_transaction():
         request = _offered_request(actor=actor, request_id=request_id)
-        bookings.booking_cancel(actor=actor, booking_id=request.booking_id, reason="统筹安排被放弃 (plan declined)", now=now)
+        reason = in_site_language(gettext_lazy("放弃统筹安排的名额"))
+        bookings.booking_cancel(actor=actor, booking_id=request.booking_id, reason=reason, now=now)
         request.status, request.decided_at = RequestStatus.DECLINED, now
         request.save(update_fields=["status", "decided_at"])
     return request

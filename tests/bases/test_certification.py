@@ -1,6 +1,8 @@
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import translation
 
 from bases import services
@@ -154,17 +156,30 @@ def test_expiry_marks_lapsed_certificates_with_a_system_event(users, today):
     last_day_today = BaseFactory(valid_until=today)
     revoked = BaseFactory(status="revoked", valid_until=today - dt.timedelta(days=10))
 
-    expired_ids = services.certifications_expire(today=today)
+    with translation.override("en"):  # a stored text is in the site's language, whatever is active
+        expired_ids = services.certifications_expire(today=today)
 
     assert sorted(expired_ids) == sorted([lapsed.pk, suspended_lapsed.pk])
     assert set(Base.objects.filter(status="expired").values_list("pk", flat=True)) == {lapsed.pk, suspended_lapsed.pk}
     event = CertificationEvent.objects.get(base=lapsed)
     assert (event.action, event.from_status, event.to_status, event.actor) == ("expire", "certified", "expired", None)
-    assert str(lapsed.valid_until) in event.reason
+    assert event.reason == f"证书有效期已于 {lapsed.valid_until} 届满"
     last_day_today.refresh_from_db()
     revoked.refresh_from_db()
     assert (last_day_today.status, revoked.status) == ("certified", "revoked")
     assert services.certifications_expire(today=today) == []  # running again changes nothing
+
+
+def test_expiry_reasons_stored_bilingual_are_rewritten_in_the_site_language(today):
+    migration = importlib.import_module("bases.migrations.0003_expiry_reason_in_site_language")
+    base = BaseFactory(valid_until=dt.date(2026, 3, 31))
+    services.certifications_expire(today=today)
+    old = "证书有效期已于 2026-03-31 届满 (certificate ran out on 2026-03-31)"
+    CertificationEvent.objects.filter(base=base).update(reason=old)
+
+    migration.forwards(django_apps, None)
+
+    assert CertificationEvent.objects.get(base=base).reason == "证书有效期已于 2026-03-31 届满"
 
 
 def test_the_celery_task_wraps_the_expiry_service(today):

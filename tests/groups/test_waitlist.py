@@ -1,12 +1,14 @@
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 
 from bases.models import NightInventory
 from groups import bookings
 from groups.access import actor_of
 from groups.bookings import RoomRequest
-from groups.models import Booking, WaitlistEntry
+from groups.models import Booking, BookingEvent, WaitlistEntry
 from tests.groups.conftest import ARRIVAL, NOW, make_batch
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +112,7 @@ def test_leaving_the_waitlist_declines_an_outstanding_offer_and_serves_the_next(
     with django_capture_on_commit_callbacks(execute=True):
         left = bookings.waitlist_cancel(actor=organiser, entry_id=first.pk, now=NOW)
     assert left.status == "cancelled" and left.offered_booking.status == "cancelled"
+    assert left.offered_booking.events.get(action="cancel").detail["reason"] == "放弃候补名额"
     second = WaitlistEntry.objects.get(pk=waiting[1].pk)
     assert second.status == "offered"  # the declined 4 rooms went on to the next in line
     assert set(NightInventory.objects.filter(room_type=twin, night__range=(ARRIVAL, ARRIVAL + dt.timedelta(days=2)))
@@ -117,6 +120,22 @@ def test_leaving_the_waitlist_declines_an_outstanding_offer_and_serves_the_next(
     with pytest.raises(Conflict) as refused:
         bookings.waitlist_cancel(actor=organiser, entry_id=first.pk, now=NOW)
     assert refused.value.code == "not_waiting" and refused.value.detail == {"status": "cancelled"}
+
+
+@pytest.mark.parametrize("old, new", [("declined waitlist offer", "放弃候补名额"),
+                                      ("统筹安排被放弃 (plan declined)", "放弃统筹安排的名额"),
+                                      ("行程调整 (plan declined)", "行程调整 (plan declined)")])
+def test_cancel_reasons_stored_bilingual_are_rewritten_in_the_site_language(full_house, old, new):
+    migration = importlib.import_module("groups.migrations.0004_cancel_reasons_in_site_language")
+    organiser, holder, _ = full_house
+    bookings.booking_cancel(actor=organiser, booking_id=holder.pk, reason="x", now=NOW)
+    event = holder.events.get(action="cancel")
+    BookingEvent.objects.filter(pk=event.pk).update(detail={**event.detail, "reason": old})
+
+    migration.forwards(django_apps, None)
+
+    event.refresh_from_db()
+    assert event.detail["reason"] == new and "fee" in event.detail
 
 
 def test_leaving_while_waiting(full_house, twin):

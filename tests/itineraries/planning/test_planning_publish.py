@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from bases.models import NightInventory
 from billing.models import FundProgramme
@@ -106,12 +107,14 @@ def test_accept_confirms_and_decline_releases(world, open_round, two_requests, a
     planning.round_publish(actor=admin, round_id=open_round.pk, now=NOW)
 
     planning.request_accept(actor=organiser, request_id=first.pk, now=NOW)
-    planning.request_decline(actor=organiser, request_id=second.pk, now=NOW)
+    with translation.override("en"):  # the booking's history is written in the site's language
+        planning.request_decline(actor=organiser, request_id=second.pk, now=NOW)
 
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, first.booking.status) == (PlanningRequest.Status.ACCEPTED, Booking.Status.CONFIRMED)
     assert (second.status, second.booking.status) == (PlanningRequest.Status.DECLINED, Booking.Status.CANCELLED)
+    assert second.booking.events.get(action="cancel").detail["reason"] == "放弃统筹安排的名额"
     row = NightInventory.objects.get(room_type=world["rooms"][world["heyuan"].pk], night=FIRST_NIGHT)
     assert (row.rooms_held, row.rooms_booked) == (0, 4)
     programme = FundProgramme.objects.get(pk=world["programme"].pk)

@@ -1,9 +1,11 @@
 """Solving a round: determinism, reasons, re-planning, and the run's life (progress, cancel, dead runs)."""
 
 import datetime as dt
+import importlib
 import time
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from billing.models import FundProgramme
@@ -145,7 +147,7 @@ def test_a_dead_run_does_not_block_and_leaves_the_round_as_it_was(crowded, open_
     again = planning.solve_start(actor=admin, round_id=open_round.pk, now=later)
 
     dead.refresh_from_db()
-    assert dead.status == SolveRun.Status.FAILED and "失联" in dead.error
+    assert dead.status == SolveRun.Status.FAILED and dead.error == "求解进程失联超过 30 秒，本次求解作废"
     assert again.status == SolveRun.Status.QUEUED
     planning.solve_cancel(actor=admin, round_id=open_round.pk, now=later)
     open_round.refresh_from_db()
@@ -159,9 +161,29 @@ def test_a_redelivered_run_is_abandoned_not_solved_twice(crowded, open_round, ad
 
     again = planning.solve_run_execute(run_id=run.pk, now=NOW)
 
-    assert again.status == SolveRun.Status.FAILED
+    assert again.status == SolveRun.Status.FAILED and again.error == "求解进程中断后任务被重新投递，本次求解作废"
     open_round.refresh_from_db()
     assert open_round.status == PlanningRound.Status.OPEN
+
+
+def test_run_errors_stored_bilingual_are_rewritten_in_the_site_language(crowded, open_round, admin):
+    migration = importlib.import_module("itineraries.migrations.0003_run_errors_in_site_language")
+    run = planning.solve_start(actor=admin, round_id=open_round.pk, now=NOW)
+
+    def run_failed_with(error: str) -> int:
+        run.pk, run.status, run.error = None, SolveRun.Status.FAILED, error
+        run.save()
+        return run.pk
+
+    silent = run_failed_with("求解进程失联超过 30 秒，已作废 (worker lost; run abandoned)")
+    redelivered = run_failed_with(migration.OLD_REDELIVERED)
+    kept = run_failed_with("HiGHS failed (abandoned)")
+
+    migration.forwards(django_apps, None)
+
+    assert SolveRun.objects.get(pk=silent).error == "求解进程失联超过 30 秒，本次求解作废"
+    assert SolveRun.objects.get(pk=redelivered).error == "求解进程中断后任务被重新投递，本次求解作废"
+    assert SolveRun.objects.get(pk=kept).error == "HiGHS failed (abandoned)"
 
 
 @pytest.mark.django_db(transaction=True)
