@@ -1020,17 +1020,28 @@ def booking_status_notify(*, booking_id: int, from_status: str, to_status: str) 
     recipients = sorted({*organisers, booking.created_by.email, booking.base.contact_email} - {""})
     if not recipients:
         return 0
+    with translation.override(settings.LANGUAGE_CODE):  # sent from a task, to readers of any language
+        subject, body = _status_mail(booking, from_status, to_status)
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def _status_mail(booking: Booking, from_status: str, to_status: str) -> tuple[str, str]:
+    """Subject and body of a status change e-mail, in the active language."""
     labels = dict(Status.choices)
-    subject = f"[疗休养] 预订 {booking.reference} {labels.get(from_status, '新建')} → {labels.get(to_status, to_status)}"
+    new_status = labels.get(to_status, to_status)
+    subject = _("[疗休养] 预订 %(reference)s %(before)s → %(after)s") % {
+        "reference": booking.reference, "before": labels.get(from_status, _("新建")), "after": new_status}
     lines = [
-        f"预订编号：{booking.reference}",
-        f"批次：{booking.batch.title}（{booking.union.name}）",
-        f"基地：{booking.base.name}",
-        f"抵达：{booking.arrival}，{booking.nights} 晚，{booking.people} 人，{booking.rooms} 间",
-        f"状态：{labels.get(to_status, to_status)}",
+        _("预订编号：%(reference)s") % {"reference": booking.reference},
+        _("批次：%(batch)s（%(union)s）") % {"batch": booking.batch.title, "union": booking.union.name},
+        _("基地：%(base)s") % {"base": booking.base.name},
+        _("抵达：%(arrival)s，%(nights)s 晚，%(people)s 人，%(rooms)s 间") % {
+            "arrival": booking.arrival, "nights": booking.nights, "people": booking.people, "rooms": booking.rooms},
+        _("状态：%(status)s") % {"status": new_status},
     ]
     if to_status == Status.HELD and booking.hold_expires_at:
-        lines.append(f"暂留至：{timezone.localtime(booking.hold_expires_at):%Y-%m-%d %H:%M}，逾期自动释放")
+        until = f"{timezone.localtime(booking.hold_expires_at):%Y-%m-%d %H:%M}"
+        lines.append(_("暂留至：%(until)s，逾期自动释放") % {"until": until})
     if booking.cancellation_fee:
-        lines.append(f"退订费：{booking.cancellation_fee} 元")
-    return send_mail(subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, recipients)
+        lines.append(_("退订费：%(fee)s 元") % {"fee": booking.cancellation_fee})
+    return subject, "\n".join(lines)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from bases.models import NightInventory
 from groups import bookings
@@ -107,6 +108,21 @@ def test_confirm_rechecks_participants_and_moves_held_to_booked(users, batch, tw
     assert [(n.rooms_held, n.rooms_booked, n.people_booked) for n in nights_of(twin)] == [(0, 1, 2)] * 3
     assert len(mail.outbox) == 1 and "已确认" in mail.outbox[0].subject
     assert "base@example.cn" in mail.outbox[0].to
+
+
+@pytest.mark.parametrize("language, subject, status_line", [
+    ("zh-hans", "[疗休养] 预订 {} 新建 → 暂留", "状态：暂留"),
+    ("en", "[Retreats] Booking {} New → Held", "Status: Held"),
+])
+def test_a_status_mail_is_in_the_sites_language_whatever_is_active(users, batch, twin, settings, language, subject,
+                                                                   status_line):
+    settings.LANGUAGE_CODE = language
+    booking = hold(users, batch, [(twin, 1, 2)])
+    mail.outbox.clear()
+    with translation.override("en" if language == "zh-hans" else "zh-hans"):
+        assert bookings.booking_status_notify(booking_id=booking.pk, from_status="", to_status="held") == 1
+    assert mail.outbox[0].subject == subject.format(booking.reference)
+    assert status_line in mail.outbox[0].body.splitlines()
 
 
 def test_confirm_refuses_ineligible_batches_with_the_reasons(users, batch, twin):
