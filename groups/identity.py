@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,7 +66,7 @@ def parse_resident_id(raw: str, *, today: dt.date | None = None) -> ResidentId:
         birth_date = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidResidentId(_("出生日期 %(date)s 不是有效日期") % {"date": number[6:14]}) from None
-    today = today or dt.date.today()
+    today = today or timezone.localdate()  # the site's day, not the server clock's
     if birth_date > today or birth_date.year < 1900:
         raise InvalidResidentId(_("出生日期 %(date)s 不合理") % {"date": birth_date.isoformat()})
     expected = check_character(number[:17])
