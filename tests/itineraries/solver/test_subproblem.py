@@ -11,7 +11,10 @@ from itineraries.solver.fcfs import first_come_first_served
 from itineraries.solver.instance import load_instance
 from itineraries.solver.space import compile_space, stays_of
 from itineraries.solver.state import PlanState
-from itineraries.solver.subproblem import StepPipeline, best_per_group, build_model_text, open_candidates
+from itineraries.solver.subproblem import (
+    CANDIDATES_PER_GROUP, SAMPLED_CANDIDATES_PER_GROUP, Prepared, StepPipeline, best_per_group, build_model_text,
+    open_candidates, sampled_per_group,
+)
 
 from .tiny import random_instance
 
@@ -42,6 +45,35 @@ def test_no_open_candidates_give_none():
     space = compile_space(load_instance(SMALL))
     empty = np.zeros(0, dtype=np.int64)
     assert len(best_per_group(space, empty, np.zeros(space.n_candidates), 3, set())) == 0
+    assert len(sampled_per_group(space, empty, 3, np.random.default_rng(0))) == 0
+
+
+def test_a_random_few_per_group_differ_from_draw_to_draw():
+    space = compile_space(load_instance(SMALL))
+    cands = np.arange(space.n_candidates)
+    group_of = space.opt_group[space.cand_option]
+    draws = [sampled_per_group(space, cands, 2, np.random.default_rng(seed)) for seed in range(5)]
+    for drawn in draws:
+        assert np.all(np.diff(drawn) > 0)
+        assert np.array_equal(np.bincount(group_of[drawn], minlength=space.n_groups),
+                              np.minimum(np.bincount(group_of, minlength=space.n_groups), 2))
+    assert len({tuple(drawn.tolist()) for drawn in draws}) > 1
+
+
+def test_a_step_brings_each_groups_best_candidates_and_a_random_few_more():
+    space = compile_space(load_instance(SMALL))
+    ranking = np.random.default_rng(0).random(space.n_candidates)
+    groups = np.arange(space.n_groups)
+    state = PlanState(space)
+    steps = [Prepared(space, state, groups, set(), ranking, seed=seed) for seed in range(5)]
+    group_of = space.opt_group[space.cand_option]
+    open_now = open_candidates(space, state, groups)
+    best = best_per_group(space, open_now, ranking, CANDIDATES_PER_GROUP - SAMPLED_CANDIDATES_PER_GROUP, set())
+    for step in steps:
+        assert set(best.tolist()) <= set(step.cands.tolist())
+        per_group = np.bincount(group_of[step.cands], minlength=space.n_groups)
+        assert per_group.max() <= CANDIDATES_PER_GROUP
+    assert len({tuple(step.cands.tolist()) for step in steps}) > 1  # the others are drawn anew each step
 
 
 class FirstStepHeldBack:
