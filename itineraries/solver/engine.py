@@ -44,7 +44,7 @@ ProgressCallback = Callable[[int, "int | None", "float | None", float], None]
 # a whole instance this small goes to CP-SAT in one piece
 WHOLE_MODEL_MAX_CANDIDATES = 20_000
 # LNS step sizing: freed groups, and work per step (CP-SAT deterministic seconds). Each freed group
-# brings its best few candidates (subproblem.CANDIDATES_PER_GROUP), so a step can free more groups
+# brings only a few candidates (subproblem.CANDIDATES_PER_GROUP), so a step can free more groups
 # than when each brought all of them (then 60 was best: year-s1, 45 s, 60 groups 98.2 %, 120 97.8 %)
 TARGET, MIN_TARGET = 90, 15
 STEP_DETERMINISTIC_LIMIT = 2.0
