@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bases.models import Base, Route, Theme
 from retreat.errors import ValidationFailed
+from retreat.i18n import listed
 
 
 def region_q(code: str, *, city_field: str = "city_code", county_field: str = "county_code") -> Q:
@@ -95,6 +96,6 @@ def apply_filter(filter_class, data: dict, queryset: QuerySet) -> QuerySet:
     filterset = filter_class({k: v for k, v in data.items() if v not in (None, "")}, queryset=queryset)
     if not filterset.is_valid():
         errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
-        where = str(_("；")).join(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items())
+        where = listed(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items())
         raise ValidationFailed(_("筛选条件有误：%(where)s") % {"where": where}, detail=errors)
     return filterset.qs

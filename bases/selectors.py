@@ -21,6 +21,7 @@ from django.db.models import Case, DecimalField, F, Min, Prefetch, Q, QuerySet, 
 from bases.models import Base, CertificationEvent, NightInventory, RoomType, Route, RouteDay, RouteDeparture
 from groups.access import Actor, administered_region_q
 from retreat.errors import NotFound, ValidationFailed
+from retreat.i18n import listed
 
 # --- who may see and change which base ------------------------------------------------
 
@@ -238,7 +239,7 @@ def check_stay(*, first_night: dt.date, nights: int, people: int, rooms: int, to
     if rooms < 1:
         problems["rooms"] = _("房间数须至少为 1：%(rooms)s") % {"rooms": rooms}
     if problems:
-        raise ValidationFailed(_("；").join(problems.values()), detail=problems)
+        raise ValidationFailed(listed(problems.values()), detail=problems)
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=settings.INVENTORY_HORIZON_DAYS)
     if first_night < today:

@@ -24,7 +24,7 @@ from groups.access import Actor
 from groups.models import BookingLine, Organisation
 from groups.tasks import serve_waitlist
 from retreat.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from retreat.i18n import in_site_language
+from retreat.i18n import in_site_language, listed
 from retreat.locking import locked_transaction
 
 Status = Base.Status
@@ -33,7 +33,7 @@ Action = CertificationEvent.Action
 
 def _invalid(error: DjangoValidationError) -> ValidationFailed:
     detail = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    where = _("；").join(f"{name}: {' '.join(msgs)}" for name, msgs in detail.items())
+    where = listed(f"{name}: {' '.join(msgs)}" for name, msgs in detail.items())
     return ValidationFailed(_("数据校验失败：%(where)s") % {"where": where}, detail=detail)
 
 
@@ -107,7 +107,7 @@ def _check_certificate(*, base: Base, level: str, certificate_number: str, valid
     elif valid_until < today:
         problems["valid_until"] = _("有效期至 %(valid_until)s 已过") % {"valid_until": valid_until}
     if problems:
-        raise ValidationFailed(_("；").join(problems.values()), detail=problems)
+        raise ValidationFailed(listed(problems.values()), detail=problems)
     taken = Base.objects.filter(certificate_number=certificate_number.strip()).exclude(pk=base.pk).exists()
     if taken:
         raise Conflict(
@@ -256,7 +256,7 @@ def _check_region(*, actor: Actor, base: Base) -> None:
     elif not base.county_code.startswith(base.city_code[:4]):
         problems["county_code"] = _("县区代码 %(county)s 不属于地市 %(city)s") % {"county": base.county_code, "city": base.city_code}
     if problems:
-        raise ValidationFailed(_("；").join(problems.values()), detail=problems)
+        raise ValidationFailed(listed(problems.values()), detail=problems)
     if actor.is_admin and actor.organisation.kind != Organisation.Kind.PROVINCE and base.city_code != actor.organisation.city_code:
         raise ValidationFailed(
             _("只能管理本市（%(own)s）的基地：%(city)s") % {"own": actor.organisation.city_code, "city": base.city_code},
@@ -438,7 +438,7 @@ def _refuse_shortfalls(shortfalls: list[Shortfall], *, what: str) -> None:
     if not shortfalls:
         return
     shortfalls = sorted(shortfalls, key=lambda s: s.night)
-    listed = _("；").join(
+    nights = listed(
         _(
             "%(night)s：已占用 %(rooms_taken)s 间/%(beds_taken)s 床，%(what)s仅余 %(rooms_left)s 间/%(beds_left)s 床，"
             "缺 %(rooms_short)s 间/%(beds_short)s 床"
@@ -449,7 +449,7 @@ def _refuse_shortfalls(shortfalls: list[Shortfall], *, what: str) -> None:
         for s in shortfalls
     )
     raise Conflict(
-        _("以下日期的已暂留或已预订超出调整后的库存，未做任何修改：%(nights)s") % {"nights": listed},
+        _("以下日期的已暂留或已预订超出调整后的库存，未做任何修改：%(nights)s") % {"nights": nights},
         code="inventory_shortfall",
         detail={"nights": [s.as_detail() for s in shortfalls]},
     )
@@ -702,13 +702,13 @@ def check_route_bookable(*, route: Route, today: dt.date) -> None:
         )
     ]
     if uncertified:
-        listed = _("；").join(
+        days = listed(
             _("第 %(day)s 天：%(base)s（%(status)s）")
             % {"day": day.number, "base": day.night_base.name, "status": day.night_base.get_status_display()}
             for day in uncertified
         )
         raise Conflict(
-            _("线路住宿的基地须持有效认证才能发布：%(days)s") % {"days": listed},
+            _("线路住宿的基地须持有效认证才能发布：%(days)s") % {"days": days},
             code="base_not_certified",
             detail={"days": [{"day": day.number, "night_base_id": day.night_base_id, "status": day.night_base.status}
                              for day in uncertified]},
@@ -736,7 +736,7 @@ def _check_departure(*, date: dt.date, seats: int, today: dt.date) -> None:
             "days": settings.INVENTORY_HORIZON_DAYS, "date": date,
         }
     if problems:
-        raise ValidationFailed(_("；").join(problems.values()), detail=problems)
+        raise ValidationFailed(listed(problems.values()), detail=problems)
 
 
 @transaction.atomic

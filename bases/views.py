@@ -36,6 +36,7 @@ from bases.regions import city_name
 from groups.access import Role, actor_of
 from groups.selectors import batch_get, batch_list
 from retreat.errors import ApplicationError, Forbidden, NotFound
+from retreat.i18n import listed
 
 DIRECTORY_PAGE_SIZE = 30
 
@@ -238,7 +239,7 @@ def certification_action(request, base_id: int):
         return redirect(next_url)
     form = form_class(request.POST)
     if not form.is_valid():
-        errors = _("；").join(f"{form.fields[name].label if name in form.fields else ''} {' '.join(msgs)}" for name, msgs in form.errors.items())
+        errors = listed(f"{form.fields[name].label if name in form.fields else ''} {' '.join(msgs)}" for name, msgs in form.errors.items())
         messages.error(request, errors)
         return redirect(next_url)
     run = {

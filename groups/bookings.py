@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,7 +35,7 @@ from bases.models import Base, NightInventory, RoomType, RouteDay, RouteDepartur
 from groups.access import Actor, Role, union_subtree_q
 from groups.models import Batch, Booking, BookingEvent, BookingLine, Membership, WaitlistEntry
 from retreat.errors import Conflict, NotFound, ValidationFailed
-from retreat.i18n import in_site_language
+from retreat.i18n import in_site_language, listed, site_language
 from retreat.locking import locked_transaction
 
 HOLD_MINUTES = 30
@@ -175,7 +175,7 @@ def _check_room_requests(
                 }
             )
     if problems:
-        raise ValidationFailed(_("房型选择有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
+        raise ValidationFailed(_("房型选择有误：%(problems)s") % {"problems": listed(problems.values())}, detail=problems)
     return room_types
 
 
@@ -216,7 +216,7 @@ def _refuse_fewer_beds(legs: list[Leg]) -> None:
     short = [leg for leg in legs if leg.people > leg.rooms * beds[leg.room_type.pk]]
     if short:
         raise Conflict(
-            _("房型床位数刚被修改，请重新查询后预订：%(problems)s") % {"problems": _("；").join(
+            _("房型床位数刚被修改，请重新查询后预订：%(problems)s") % {"problems": listed(
                 _("%(room_type)s %(rooms)s 间现只有 %(beds)s 张床，不够 %(people)s 人") % {
                     "room_type": leg.room_type.name, "rooms": leg.rooms, "beds": leg.rooms * beds[leg.room_type.pk],
                     "people": leg.people,
@@ -273,14 +273,14 @@ def _refuse_unavailable(legs: list[Leg], rows: dict[tuple[int, dt.date], NightIn
                 short.append({"night": night.isoformat(), "room_type_id": leg.room_type.pk, "room_type": leg.room_type.name,
                               "rooms_wanted": leg.rooms, "rooms_free": row.rooms_free, "rooms_short": leg.rooms - row.rooms_free})
     if not_open:
-        listed = _("；").join(f"{n['night']} {n['room_type']}" for n in not_open)
+        nights = listed(f"{n['night']} {n['room_type']}" for n in not_open)
         raise Conflict(
-            _("以下日期未开放或已关闭，未做任何修改：%(nights)s") % {"nights": listed},
+            _("以下日期未开放或已关闭，未做任何修改：%(nights)s") % {"nights": nights},
             code="nights_not_open",
             detail={"nights": not_open},
         )
     if short:
-        listed = _("；").join(
+        nights = listed(
             _("%(night)s %(room_type)s 需 %(wanted)s 间，余 %(free)s 间，缺 %(short)s 间") % {
                 "night": n["night"], "room_type": n["room_type"], "wanted": n["rooms_wanted"], "free": n["rooms_free"],
                 "short": n["rooms_short"],
@@ -288,7 +288,7 @@ def _refuse_unavailable(legs: list[Leg], rows: dict[tuple[int, dt.date], NightIn
             for n in short
         )
         raise Conflict(
-            _("房间不足，未做任何修改：%(nights)s") % {"nights": listed},
+            _("房间不足，未做任何修改：%(nights)s") % {"nights": nights},
             code="insufficient_inventory",
             detail={"nights": short},
         )
@@ -637,7 +637,7 @@ def booking_confirm(*, actor: Actor, booking_id: int, now: dt.datetime | None = 
         failures = eligibility_failures(batch=booking.batch, arrival=booking.arrival, nights=booking.nights)
         if failures:
             raise Conflict(
-                _("不符合参加条件：%(problems)s") % {"problems": _("；").join(f.message for f in failures)},
+                _("不符合参加条件：%(problems)s") % {"problems": listed(f.message for f in failures)},
                 code="not_eligible", detail={"failures": [{"rule": f.rule, "message": f.message, "people": f.people} for f in failures]},
             )
         WaitlistEntry.objects.filter(offered_booking=booking, status=WaitlistEntry.Status.OFFERED).update(
@@ -691,7 +691,7 @@ class CancellationFee:
 
     def as_detail(self) -> dict:
         """What the booking's event stores: the explanation in the site's language, as it has no reader."""
-        with translation.override(settings.LANGUAGE_CODE):
+        with site_language():
             explanation = self.explanation
         return {"days_before_arrival": self.days_before_arrival, "percent": str(self.percent),
                 "freed_value": str(self.freed_value), "fee": str(self.fee), "explanation": explanation}
@@ -856,7 +856,7 @@ def _reduced_stay_lines(*, booking, lines, arrival, nights, rooms, people) -> li
         line.first_night, line.nights, line.rooms, line.people = new_arrival, new_nights, new_rooms, new_people
         new_lines.append(line)
     if problems:
-        raise ValidationFailed(_("部分取消的数量有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
+        raise ValidationFailed(_("部分取消的数量有误：%(problems)s") % {"problems": listed(problems.values())}, detail=problems)
     if not new_lines:
         raise ValidationFailed(_("不能退掉全部房型，请取消整个预订"))
     return new_lines
@@ -1020,7 +1020,7 @@ def booking_status_notify(*, booking_id: int, from_status: str, to_status: str) 
     recipients = sorted({*organisers, booking.created_by.email, booking.base.contact_email} - {""})
     if not recipients:
         return 0
-    with translation.override(settings.LANGUAGE_CODE):  # sent from a task, to readers of any language
+    with site_language():  # sent from a task, to readers of any language
         subject, body = _status_mail(booking, from_status, to_status)
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 

@@ -24,6 +24,7 @@ from groups.participants import UnreadableFile, read_participant_file
 from groups.rooming import BookedRooms, Occupant, Placement, RoomingImpossible, propose_rooming, rooming_problems
 from retreat.errors import Conflict, NotFound, ValidationFailed
 from retreat.locking import locked_transaction
+from retreat.i18n import listed
 
 
 @transaction.atomic
@@ -102,7 +103,7 @@ def batch_create(
     try:
         batch.full_clean(exclude=["created_by"])
     except DjangoValidationError as error:
-        raise ValidationFailed(_("批次信息有误：%(problems)s") % {"problems": _("；").join(error.messages)},
+        raise ValidationFailed(_("批次信息有误：%(problems)s") % {"problems": listed(error.messages)},
                                detail=error.message_dict) from None
     batch.save()
     return batch
@@ -135,7 +136,7 @@ def _check_batch_terms(*, nights: int, min_front_line_percent: int | None, no_re
         problems["max_stay_days"] = (_("最长天数 %(max_days)s 天短于本批次的 %(nights)s 晚即 %(days)s 天（含路途）")
                                      % {"max_days": max_stay_days, "nights": nights, "days": trip_days(nights)})
     if problems:
-        raise ValidationFailed(_("批次信息有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
+        raise ValidationFailed(_("批次信息有误：%(problems)s") % {"problems": listed(problems.values())}, detail=problems)
 
 
 # --- participants -----------------------------------------------------------------------
@@ -163,9 +164,9 @@ def participants_import(
     problem_lines = {problem.line: list(problem.problems) for problem in problems}
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=batch.pk).first()
-        listed = list(batch.participants.values_list("id_hash", "pk", "category"))
-        existing = {id_hash: pk for id_hash, pk, _category in listed}
-        existing_family = {id_hash for id_hash, _pk, category in listed if category == Participant.Category.FAMILY}
+        on_file = list(batch.participants.values_list("id_hash", "pk", "category"))
+        existing = {id_hash: pk for id_hash, pk, _category in on_file}
+        existing_family = {id_hash for id_hash, _pk, category in on_file if category == Participant.Category.FAMILY}
         hashes = {row.line: resident_id_hash(row.resident.number) for row in rows}
         in_file = {row.resident.number: hashes[row.line] for row in rows}
         family_in_file = {row.resident.number for row in rows if row.category == Participant.Category.FAMILY}
@@ -299,7 +300,7 @@ def rooming_save(*, actor: Actor, batch_id: int, placements: dict[int, Placement
         raise ValidationFailed(_("这些人员不在本批次"), detail={"participant_ids": unknown})
     problems = rooming_problems(occupants=occupants, placements=placements, booked=booked)
     if problems:
-        raise ValidationFailed(_("排房有误：%(problems)s") % {"problems": _("；").join(problems)}, code="rooming_invalid",
+        raise ValidationFailed(_("排房有误：%(problems)s") % {"problems": listed(problems)}, code="rooming_invalid",
                                detail={"problems": problems})
     return _save_placements(participants, placements)
 

@@ -40,7 +40,7 @@ from itineraries.room_allocation import RoomOffer, allocate_rooms
 from itineraries.solver import instance as plan_format
 from retreat.bulk import bulk_update_rows
 from retreat.errors import Conflict, NotFound, ValidationFailed
-from retreat.i18n import in_site_language
+from retreat.i18n import in_site_language, listed
 from retreat.locking import locked_transaction
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def _check_settings(settings: RoundSettings) -> None:
     if not 0 <= settings.seed < 2**31:
         problems["seed"] = _("随机种子须为非负整数")
     if problems:
-        raise ValidationFailed(_("统筹设置有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
+        raise ValidationFailed(_("统筹设置有误：%(problems)s") % {"problems": listed(problems.values())}, detail=problems)
 
 
 def round_create(
@@ -231,7 +231,7 @@ def _clean_preferences(preferences: list[dict], planning_round: PlanningRound) -
                 _("第 %(position)s 项 %(item)s 不是本轮的基地、线路或地区") % {"position": position, "item": f"{kind}={value!r}"}
             )
     if problems:
-        raise ValidationFailed(_("意向有误：%(problems)s") % {"problems": _("；").join(problems)}, detail={"preferences": problems})
+        raise ValidationFailed(_("意向有误：%(problems)s") % {"problems": listed(problems)}, detail={"preferences": problems})
     return cleaned
 
 
@@ -269,7 +269,7 @@ def _check_request_terms(terms: RequestTerms, planning_round: PlanningRound) -> 
     if room_mix and sum(int(beds) * count for beds, count in room_mix.items()) < terms.people:
         problems["room_mix"] = _("房型需求的床位不够全部人员")
     if problems:
-        raise ValidationFailed(_("统筹需求有误：%(problems)s") % {"problems": _("；").join(problems.values())}, detail=problems)
+        raise ValidationFailed(_("统筹需求有误：%(problems)s") % {"problems": listed(problems.values())}, detail=problems)
     return room_mix
 
 
@@ -674,15 +674,15 @@ def round_publish(*, actor: Actor, round_id: int, now: dt.datetime) -> list[Book
                     free[(leg.room_type.pk, night)] -= leg.rooms
             plans.append((request, legs))
         if failures:
-            listed = [
+            shown = [
                 _("需求 #%(request)s（%(batch)s）：%(reason)s") % {"request": f.request_id, "batch": f.batch, "reason": f.reason}
                 for f in failures[:PUBLISH_FAILURES_LISTED]
             ]
             more = len(failures) - PUBLISH_FAILURES_LISTED
             if more > 0:
-                listed.append(_("另有 %(more)s 项，见 detail") % {"more": more})
+                shown.append(_("另有 %(more)s 项，见 detail") % {"more": more})
             raise Conflict(
-                _("发布未完成，未做任何修改：%(problems)s") % {"problems": _("；").join(listed)},
+                _("发布未完成，未做任何修改：%(problems)s") % {"problems": listed(shown)},
                 code="publish_failed",
                 detail={"failures": [asdict(f) for f in failures]},
             )

@@ -15,6 +15,8 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from retreat.i18n import listed
+
 CLAUSE_SEPARATOR = "; "
 
 
@@ -103,4 +105,4 @@ def reason_in_words(stored: str) -> str:
     """A stored reason in the active language; clauses it does not know are kept as they are."""
     if not stored:
         return ""
-    return _("；").join(_in_words(clause, _CLAUSES) for clause in stored.split(CLAUSE_SEPARATOR))
+    return listed(_in_words(clause, _CLAUSES) for clause in stored.split(CLAUSE_SEPARATOR))
