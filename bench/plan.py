@@ -30,6 +30,11 @@ SHARED_INSTANCES = "/work/shared/instances"
 GAP_MARKS = (0.05, 0.03, 0.02, 0.01)
 
 
+def seconds_to_marks(timeline: list[tuple[float, float | None]]) -> list[float | None]:
+    """For each of GAP_MARKS, the first time the reported gap was at most that (None: never)."""
+    return [next((t for t, gap in timeline if gap is not None and gap <= mark), None) for mark in GAP_MARKS]
+
+
 def percent(numerator: float, denominator: float) -> str:
     return f"{100.0 * numerator / denominator:.2f}" if denominator else "-"
 
@@ -63,10 +68,7 @@ def run(path: str, time_limit: float, workers: int, seed: int, min_share: int | 
 
     lp_value = stats[0].lp_value if stats else None
     bound = result.bound or 0
-    reached = []
-    for mark in GAP_MARKS:
-        first = next((t for t, gap in timeline if gap is not None and gap <= mark), None)
-        reached.append("-" if first is None else f"{first:.1f}")
+    reached = ["-" if first is None else f"{first:.1f}" for first in seconds_to_marks(timeline)]
     valid = "yes" if not problems and not fcfs_problems else f"NO ({len(problems) + len(fcfs_problems)})"
     return (f"| {instance.name} | {len(instance.groups):,} | {fcfs.objective:,} | {result.objective:,} | "
             f"{'-' if lp_value is None else f'{lp_value:,.2f}'} | {bound:,} | "

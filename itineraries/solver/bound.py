@@ -144,7 +144,9 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
             _prepare_resolve(highs, len(new_columns))
         _add_columns(highs, matrix, new_columns, cost, col_lower, col_upper, model_row, model_col, always, upper)
         while True:
-            highs.setOptionValue("time_limit", max(0.1, time_limit - (time.monotonic() - started)))
+            # HiGHS holds its time limit against the run time it has summed over every run() so far
+            left = max(0.1, time_limit - (time.monotonic() - started))
+            highs.setOptionValue("time_limit", highs.getRunTime() + left)
             highs.run()
             rounds += 1
             solution = highs.getSolution()

@@ -221,6 +221,14 @@ def test_an_interrupted_lp_still_bounds_every_plan(year):
     assert lp.bound >= 8_542_125  # weaker than the LP optimum, never below it
 
 
+def test_the_lp_stops_at_its_time_limit_not_before(year):
+    """HiGHS sums its run time over the column generation's re-solves: holding each re-solve
+    to the time left as if its clock started afresh stopped the LP at about half its limit."""
+    lp = solve_lp(compile_space(year), time_limit=1.0)
+    assert lp.optimal or lp.seconds >= 0.8
+    assert lp.bound >= 8_542_125
+
+
 def test_progress_reports_bound_and_gap(small):
     calls = []
     solve(small, time_limit=10, progress=lambda *figures: calls.append(figures))
