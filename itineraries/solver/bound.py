@@ -34,8 +34,10 @@ class LPSolution:
     columns: int              # candidates that entered the LP
 
 
-# columns added per group and pricing round; measured on year-s1 (see README)
-COLUMNS_PER_GROUP = 3
+# columns added per group and pricing round: fewer rounds, each a longer warm re-solve. With 6
+# instead of 3 the LP of year-s1's 2x instance (fund rows priced) took 5.4-6.0 s instead of 7.9-9.7 s;
+# the 1x instances the same or less (README)
+COLUMNS_PER_GROUP = 6
 # How to re-solve after columns enter (with the row generation in solve_lp, LP s on year-s1,
 # autumn-crunch-s2, year-s11 and its 2x: 7.8 / 12.3 / 7.1 / 19.8 -> 3.3 / 6.4 / 2.4 / 5.0).
 # Many new columns (round 2: 9,000 into 11,700) make a poor warm start: dual simplex from
