@@ -23,16 +23,25 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from itineraries.solver import check_result, fcfs_result, load_instance, solve  # noqa: E402
-from itineraries.solver.engine import SearchStats  # noqa: E402
+from itineraries.solver import Result, SearchStats, check_result, fcfs_result, load_instance, solve  # noqa: E402
 
 SHARED_INSTANCES = "/work/shared/instances"
 GAP_MARKS = (0.05, 0.03, 0.02, 0.01)
 
 
-def seconds_to_marks(timeline: list[tuple[float, float | None]]) -> list[float | None]:
-    """For each of GAP_MARKS, the first time the reported gap was at most that (None: never)."""
-    return [next((t for t, gap in timeline if gap is not None and gap <= mark), None) for mark in GAP_MARKS]
+def solve_with_marks(instance, time_limit: float, workers: int, seed: int) -> tuple[Result, SearchStats, list[float | None]]:
+    """Solve; with the search's figures and, for each of GAP_MARKS, the first second at which
+    the reported gap was at most that (None: never)."""
+    timeline: list[tuple[float, float | None]] = []
+    stats: list[SearchStats] = []
+    result = solve(instance, time_limit=time_limit, workers=workers, seed=seed, stats=stats,
+                   progress=lambda objective, bound, gap, elapsed: timeline.append((elapsed, gap)))
+    reached = [next((t for t, gap in timeline if gap is not None and gap <= mark), None) for mark in GAP_MARKS]
+    return result, stats[0], reached
+
+
+def seconds_shown(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.1f}"
 
 
 def percent(numerator: float, denominator: float) -> str:
@@ -54,27 +63,22 @@ def run(path: str, time_limit: float, workers: int, seed: int, min_share: int | 
     fcfs = fcfs_result(instance)
     fcfs_problems = check_result(instance, fcfs)
 
-    timeline: list[tuple[float, float | None]] = []
-    stats: list[SearchStats] = []
     started = time.monotonic()
     cpu_started = time.process_time()
-    result = solve(instance, time_limit=time_limit, workers=workers, seed=seed, stats=stats,
-                   progress=lambda objective, bound, gap, elapsed: timeline.append((elapsed, gap)))
+    result, stats, reached = solve_with_marks(instance, time_limit, workers, seed)
     wall = time.monotonic() - started
     cpu = time.process_time() - cpu_started
     problems = check_result(instance, result)
     for problem in (fcfs_problems + problems)[:10]:
         print(f"  INVALID {instance.name}: {problem}", file=sys.stderr)
 
-    lp_value = stats[0].lp_value if stats else None
     bound = result.bound or 0
-    reached = ["-" if first is None else f"{first:.1f}" for first in seconds_to_marks(timeline)]
     valid = "yes" if not problems and not fcfs_problems else f"NO ({len(problems) + len(fcfs_problems)})"
     return (f"| {instance.name} | {len(instance.groups):,} | {fcfs.objective:,} | {result.objective:,} | "
-            f"{'-' if lp_value is None else f'{lp_value:,.2f}'} | {bound:,} | "
+            f"{'-' if stats.lp_value is None else f'{stats.lp_value:,.2f}'} | {bound:,} | "
             f"{percent(bound - result.objective, bound)} | {percent(result.objective - fcfs.objective, fcfs.objective)} | "
-            f"{len(result.assignments):,}/{len(fcfs.assignments):,} | {stats[0].lp_seconds:.1f} | "
-            f"{stats[0].steps} | {' / '.join(reached)} | {wall:.1f} | {cpu:.1f} | {result.status} | {valid} |"
+            f"{len(result.assignments):,}/{len(fcfs.assignments):,} | {stats.lp_seconds:.1f} | "
+            f"{stats.steps} | {' / '.join(seconds_shown(t) for t in reached)} | {wall:.1f} | {cpu:.1f} | {result.status} | {valid} |"
             + (f" {sum(fcfs.shortfall.values()):,} / {sum(result.shortfall.values()):,} |" if min_share else ""))
 
 

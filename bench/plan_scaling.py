@@ -22,26 +22,18 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from itineraries.solver import check_result, load_instance, solve  # noqa: E402
-from itineraries.solver.engine import SearchStats  # noqa: E402
-from plan import GAP_MARKS, seconds_to_marks  # noqa: E402  (bench/plan.py, beside this file)
+from itineraries.solver import check_result, load_instance  # noqa: E402
+from plan import GAP_MARKS, seconds_shown, solve_with_marks  # noqa: E402  (bench/plan.py, beside this file)
 
 
 def solve_timed(instance, time_limit: float, workers: int, seed: int) -> tuple[list[float | None], float, float]:
     """(seconds to each mark, LP seconds, final gap); the plan is checked."""
-    timeline: list[tuple[float, float | None]] = []
-    stats: list[SearchStats] = []
-    result = solve(instance, time_limit=time_limit, workers=workers, seed=seed, stats=stats,
-                   progress=lambda objective, bound, gap, elapsed: timeline.append((elapsed, gap)))
+    result, stats, reached = solve_with_marks(instance, time_limit, workers, seed)
     problems = check_result(instance, result)
     if problems:
         sys.exit(f"INVALID {instance.name}: {problems[0]}")
     gap = (result.bound - result.objective) / result.bound if result.bound else float("nan")
-    return seconds_to_marks(timeline), stats[0].lp_seconds, gap
-
-
-def shown(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds:.1f}"
+    return reached, stats.lp_seconds, gap
 
 
 def median_or_none(values: list[float | None]) -> float | None:
@@ -75,7 +67,7 @@ def main() -> None:
             reached, lp, gap = solve_timed(instances[which], args.time_limit, args.workers, args.seed)
             marks[which].append(reached)
             lp_seconds[which].append(lp)
-            print(f"| {run + 1} | {which} | {' / '.join(shown(t) for t in reached)} | {lp:.2f} | {100 * gap:.2f} |",
+            print(f"| {run + 1} | {which} | {' / '.join(seconds_shown(t) for t in reached)} | {lp:.2f} | {100 * gap:.2f} |",
                   flush=True)
 
     print()
@@ -89,7 +81,7 @@ def main() -> None:
             medians.append(median_or_none(values))
             span = f"{min(times):.1f}–{max(times):.1f}" if times else "-"
             missed = len(values) - len(times)
-            columns.append(f"{shown(medians[-1])} ({span}{f', {missed} missed' if missed else ''})")
+            columns.append(f"{seconds_shown(medians[-1])} ({span}{f', {missed} missed' if missed else ''})")
         ratio = f"{medians[1] / medians[0]:.2f}×" if None not in medians and medians[0] > 0 else "-"
         print(f"| {100 * mark:g} % | {columns[0]} | {columns[1]} | {ratio} |")
     print(f"LP s, median: small {statistics.median(lp_seconds['small']):.2f}, "
