@@ -3,8 +3,9 @@
 1. compile the candidates (dominance: arrivals that hit a closure or the horizon,
    and bases too small for the group, are dropped);
 2. FCFS plan as a floor;
-3. LP relaxation (HiGHS): the bound, and a plan by rounding its solution and
-   filling the gaps at LP prices;
+3. LP relaxation (HiGHS): the bound, and a plan by rounding its solution,
+   filling the gaps at LP prices and moving groups to better places, each by moving
+   one other out of the way;
 4. small instances: the whole model in CP-SAT, proving optimality;
 5. otherwise LNS: free the groups competing with a group that loses against the LP
    (or could score more, or sharing a fund), re-place them optimally with CP-SAT,
@@ -30,7 +31,7 @@ import numpy as np
 from .bound import LPSolution, solve_lp
 from .checker import check_plan
 from .fcfs import first_come_first_served
-from .greedy import lp_rounding, priced_fill, reduced_profit
+from .greedy import ejection_moves, lp_rounding, priced_fill, reduced_profit
 from .instance import Assignment, Instance, Result, Unplaced
 from . import neighbourhoods
 from .neighbourhoods import NeighbourhoodPicker
@@ -120,18 +121,24 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
 
     report()
     lp: LPSolution | None = None
+    # score less what a candidate uses at LP prices: steers the rounding, the search and the final fill
+    priced: np.ndarray | None = None
     if not stop():
         lp = solve_lp(space, fixed_only.chosen, time_limit=max(1.0, time_limit - elapsed()),
                       initial_columns=np.array(best.placed_candidates(), dtype=np.int64), should_stop=stop)
         if lp.optimal:
             bound = lp.bound
-            rounded = lp_rounding(space, lp, fixed_only.copy())
+            priced = reduced_profit(space, lp)
+            rounded = lp_rounding(space, lp, priced, fixed_only.copy())
             if rounded.better_than(best):
                 best = rounded
         report()
+        if priced is not None:
+            movable = np.ones(space.n_groups, dtype=bool)
+            movable[fixed_groups] = False
+            if ejection_moves(space, lp, priced, best, movable):
+                report()
     start_objective = best.objective
-    # score less what a candidate uses at LP prices: steers the search and the final fill
-    priced = reduced_profit(space, lp) if lp is not None and lp.optimal else None
 
     steps = proved = 0
     # the LP leaves the regions' minimums out: reaching its bound proves the plan optimal only with none short

@@ -94,6 +94,18 @@ class PlanState:
         if s.group_region[group] >= 0:
             self.region_people[s.group_region[group]] += s.size[group]
 
+    def remove(self, group: int) -> None:
+        """Take a placed group out of the plan: `place` undone."""
+        s = self.space
+        option, _, base, arrival, nights = self._stay(int(self.chosen[group]))
+        self.beds_used[base, arrival:arrival + nights] -= s.size[group]
+        self.rooms_used[base, arrival:arrival + nights] -= s.rooms[group]
+        self.drawn[s.group_fund[group]] -= s.opt_subsidy[option]
+        self.chosen[group] = NOT_PLACED
+        self.objective -= int(s.opt_score[option])
+        if s.group_region[group] >= 0:
+            self.region_people[s.group_region[group]] -= s.size[group]
+
     def place_many(self, cands) -> None:
         """`place` for several candidates of different unplaced groups at once."""
         cands = np.asarray(cands, dtype=np.int64)

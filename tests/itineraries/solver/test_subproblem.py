@@ -166,3 +166,18 @@ def test_placing_and_removing_many_keeps_usage_as_one_at_a_time():
     for name in ("beds_used", "rooms_used", "drawn", "chosen"):
         assert (getattr(one_by_one, name) == getattr(at_once, name)).all()
     assert one_by_one.objective == at_once.objective
+
+
+def test_removing_one_group_at_a_time_keeps_usage_as_removing_many():
+    space = compile_space(load_instance(SMALL))
+    many = first_come_first_served(space, PlanState(space))
+    one = many.copy()
+    groups = np.flatnonzero(many.chosen != -1)[1::2]
+
+    many.remove_many(groups)
+    for group in groups:
+        one.remove(int(group))
+
+    for name in ("beds_used", "rooms_used", "drawn", "chosen", "region_people"):
+        assert (getattr(one, name) == getattr(many, name)).all()
+    assert one.objective == many.objective
