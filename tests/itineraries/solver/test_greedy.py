@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,6 +11,7 @@ from itineraries.solver.space import compile_space
 from itineraries.solver.state import PlanState
 
 from . import tiny
+from .test_region_minimums import with_minimums
 
 
 def _lp(space, x_by_group: dict[str, float]) -> LPSolution:
@@ -120,3 +123,46 @@ def test_a_placed_group_moves_up_to_its_better_lp_column_by_moving_another():
     assert moves == 1
     assert _held(space, plan) == {"picky": ("B1", 0), "flexible": ("B1", 1)}
     assert plan.objective == 140
+
+
+def test_no_move_leaves_a_region_further_short_of_its_minimum():
+    # one night, 10 beds: "local" (6, region 441900, whose minimum is 6 people) holds it; "visitor"
+    # (6, region 440300) scores more there, but taking "local" out would leave its region short
+    inst = tiny.instance(
+        [tiny.base("B1", beds=10, rooms=10)],
+        [tiny.group("local", 6, 1, 0, 0, [("B1", 10, "0.00")]),
+         tiny.group("visitor", 6, 1, 0, 0, [("B1", 90, "0.00")])],
+        days=1)
+    inst = dataclasses.replace(
+        inst, groups=(inst.groups[0], dataclasses.replace(inst.groups[1], region="440300")),
+        region_minimums={"441900": 6})
+    space = compile_space(inst)
+    lp = _lp(space, {"visitor": 1.0})
+    plan = PlanState(space)
+    plan.place(_first_candidate(space, "local"))
+
+    assert ejection_moves(space, lp, reduced_profit(space, lp), plan, np.ones(space.n_groups, dtype=bool)) == 0
+    assert _held(space, plan) == {"local": ("B1", 0)}
+
+    # without the minimum the same move is made: it scores 80 more
+    space = compile_space(dataclasses.replace(inst, region_minimums={}))
+    plan = PlanState(space)
+    plan.place(_first_candidate(space, "local"))
+    assert ejection_moves(space, lp, reduced_profit(space, lp), plan, np.ones(space.n_groups, dtype=bool)) == 1
+    assert _held(space, plan) == {"visitor": ("B1", 0)}
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_moves_on_random_instances_with_minimums_never_leave_more_people_short(seed):
+    inst = with_minimums(seed, n_groups=10)
+    space = compile_space(inst)
+    lp = solve_lp(space)
+    profit = reduced_profit(space, lp)
+    plan = lp_rounding(space, lp, profit, PlanState(space))
+    short, score = plan.shortfall, plan.objective
+
+    ejection_moves(space, lp, profit, plan, np.ones(space.n_groups, dtype=bool))
+
+    assert check_plan(inst, [space.assignment(c) for c in plan.placed_candidates()]) == []
+    assert plan.shortfall <= short and plan.objective >= score
