@@ -15,7 +15,7 @@ from .test_region_minimums import with_minimums
 
 
 def _lp(space, x_by_group: dict[str, float]) -> LPSolution:
-    """An LP answer with the given column values and no prices (each group has one candidate here)."""
+    """An LP answer with the given values on each group's first candidate, and no prices."""
     x = np.zeros(space.n_candidates)
     for group_id, value in x_by_group.items():
         x[space.cand_start[space.options_of(space.group_of[group_id])[0]]] = value
