@@ -27,6 +27,11 @@ def reduced_profit(space: Space, lp: LPSolution) -> np.ndarray:
     return space.opt_score[option] - capacity_cost - money_cost
 
 
+def _lp_mass(space: Space, lp: LPSolution) -> np.ndarray:
+    """[group] how much of the group the LP places (its columns' values summed)."""
+    return np.bincount(space.opt_group[space.cand_option], weights=lp.x, minlength=space.n_groups)
+
+
 def _place_if_fits(state: PlanState, cand: int) -> bool:
     group = state.space.candidate_group(cand)
     if state.chosen[group] == NOT_PLACED and state.fits(cand):
@@ -47,7 +52,7 @@ def lp_rounding(space: Space, lp: LPSolution, profit: np.ndarray, state: PlanSta
     support = np.flatnonzero(lp.x > 1e-6)
     group = space.opt_group[space.cand_option[support]]
     bed_nights = space.size * space.nights
-    mass = np.bincount(group, weights=lp.x[support], minlength=space.n_groups)
+    mass = _lp_mass(space, lp)
     order = np.lexsort((-profit[support], -lp.x[support], group, -bed_nights[group]))
     columns_of: dict[int, list[int]] = {}
     for cand, g in zip(support[order].tolist(), group[order].tolist()):
@@ -81,18 +86,26 @@ def ejection_moves(space: Space, lp: LPSolution, profit: np.ndarray, state: Plan
     """
     s = space
     score = s.opt_score[s.cand_option]
-    cand_group = s.opt_group[s.cand_option]
     placed = state.chosen != NOT_PLACED
     held_score = np.zeros(s.n_groups, dtype=np.int64)
     held_score[placed] = score[state.chosen[placed]]
-    lp_mass = np.bincount(cand_group, weights=lp.x, minlength=s.n_groups)
     lp_best = np.zeros(s.n_groups, dtype=np.int64)
     support = np.flatnonzero(lp.x > 1e-6)
-    np.maximum.at(lp_best, cand_group[support], score[support])
-    left_out = np.flatnonzero(~placed & (lp_mass >= LP_PLACES_GROUP))
+    np.maximum.at(lp_best, s.opt_group[s.cand_option[support]], score[support])
+    left_out = np.flatnonzero(~placed & (_lp_mass(s, lp) >= LP_PLACES_GROUP))
     below_lp = np.flatnonzero(placed & movable & (held_score < lp_best))
-    # the movable groups placed at each base: who could make room there
+
+    # the movable groups placed at each base (who could make room there), kept in step with the plan
     at_base: list[set[int]] = [set() for _ in range(s.n_bases)]
+
+    def put(cand: int) -> None:
+        state.place(cand)
+        at_base[s.opt_base[s.cand_option[cand]]].add(s.candidate_group(cand))
+
+    def take_out(group: int) -> None:
+        at_base[s.opt_base[s.cand_option[state.chosen[group]]]].discard(group)
+        state.remove(group)
+
     for group in np.flatnonzero(placed & movable).tolist():
         at_base[s.opt_base[s.cand_option[state.chosen[group]]]].add(group)
 
@@ -101,40 +114,34 @@ def ejection_moves(space: Space, lp: LPSolution, profit: np.ndarray, state: Plan
                        below_lp[np.argsort(-lp.group_dual[below_lp], kind="stable")]].tolist():
         held = int(state.chosen[group])
         held_value = int(score[held]) if held != NOT_PLACED else 0
-        cands = np.arange(s.cand_start[s.opt_start[group]], s.cand_start[s.opt_start[group + 1]])
+        cands = np.asarray(s.candidates_of_group(group))
         cands = cands[score[cands] > held_value]
         cands = cands[np.lexsort((-profit[cands], -lp.x[cands]))[:EJECTION_TRIES]]
         if len(cands) == 0:
             continue
         shortfall = state.shortfall
         if held != NOT_PLACED:
-            state.remove(group)
-            at_base[s.opt_base[s.cand_option[held]]].discard(group)
+            take_out(group)
         best_gain, best_move = 0, None
         for cand in cands.tolist():
             if state.fits(cand):
-                gain = int(score[cand]) - held_value
-                if gain > best_gain:
-                    best_gain, best_move = gain, (cand, None, NOT_PLACED)
-                continue
-            for other, moved_to, gain in _moves_making_room(s, state, profit, group, cand, at_base, shortfall):
-                gain += int(score[cand]) - held_value
+                moves_here = [(None, NOT_PLACED, 0)]
+            else:
+                moves_here = _moves_making_room(s, state, profit, group, cand, at_base, shortfall)
+            for other, moved_to, change in moves_here:
+                gain = int(score[cand]) - held_value + change
                 if gain > best_gain:
                     best_gain, best_move = gain, (cand, other, moved_to)
         if best_move is None:
             if held != NOT_PLACED:
-                state.place(held)
-                at_base[s.opt_base[s.cand_option[held]]].add(group)
+                put(held)
             continue
         cand, other, moved_to = best_move
         if other is not None:
-            at_base[s.opt_base[s.cand_option[state.chosen[other]]]].discard(other)
-            state.remove(other)
-        state.place(cand)
-        at_base[s.opt_base[s.cand_option[cand]]].add(group)
+            take_out(other)
+        put(cand)
         if moved_to != NOT_PLACED:
-            state.place(moved_to)
-            at_base[s.opt_base[s.cand_option[moved_to]]].add(other)
+            put(moved_to)
         moves += 1
     return moves
 
@@ -148,8 +155,8 @@ def _moves_making_room(s: Space, state: PlanState, profit: np.ndarray, group: in
     beds_short = s.size[group] - (s.beds_night[base, nights] - state.beds_used[base, nights])
     rooms_short = s.rooms[group] - (s.rooms_night[base, nights] - state.rooms_used[base, nights])
     others = np.fromiter(at_base[base], dtype=np.int64, count=len(at_base[base]))
-    stay_from = s.cand_arrival[state.chosen[others]]
-    others = others[(stay_from <= nights[-1]) & (stay_from + s.nights[others] > arrival)]
+    arrivals = s.cand_arrival[state.chosen[others]]
+    others = others[(arrivals <= nights[-1]) & (arrivals + s.nights[others] > arrival)]  # stays overlapping
     for other in others.tolist():
         held = int(state.chosen[other])
         stay_from = int(s.cand_arrival[held])

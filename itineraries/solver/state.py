@@ -83,28 +83,26 @@ class PlanState:
         return cands[ok]
 
     def place(self, cand: int) -> None:
-        s = self.space
-        option, group, base, arrival, nights = self._stay(cand)
+        group = self._use(cand, 1)
         assert self.chosen[group] == NOT_PLACED, "group already placed"
-        self.beds_used[base, arrival:arrival + nights] += s.size[group]
-        self.rooms_used[base, arrival:arrival + nights] += s.rooms[group]
-        self.drawn[s.group_fund[group]] += s.opt_subsidy[option]
         self.chosen[group] = cand
-        self.objective += int(s.opt_score[option])
-        if s.group_region[group] >= 0:
-            self.region_people[s.group_region[group]] += s.size[group]
 
     def remove(self, group: int) -> None:
         """Take a placed group out of the plan: `place` undone."""
-        s = self.space
-        option, _, base, arrival, nights = self._stay(int(self.chosen[group]))
-        self.beds_used[base, arrival:arrival + nights] -= s.size[group]
-        self.rooms_used[base, arrival:arrival + nights] -= s.rooms[group]
-        self.drawn[s.group_fund[group]] -= s.opt_subsidy[option]
+        self._use(int(self.chosen[group]), -1)
         self.chosen[group] = NOT_PLACED
-        self.objective -= int(s.opt_score[option])
+
+    def _use(self, cand: int, sign: int) -> int:
+        """Add (sign 1) or take back (sign -1) what the candidate's stay uses and scores; its group."""
+        s = self.space
+        option, group, base, arrival, nights = self._stay(cand)
+        self.beds_used[base, arrival:arrival + nights] += sign * s.size[group]
+        self.rooms_used[base, arrival:arrival + nights] += sign * s.rooms[group]
+        self.drawn[s.group_fund[group]] += sign * s.opt_subsidy[option]
+        self.objective += sign * int(s.opt_score[option])
         if s.group_region[group] >= 0:
-            self.region_people[s.group_region[group]] -= s.size[group]
+            self.region_people[s.group_region[group]] += sign * s.size[group]
+        return group
 
     def place_many(self, cands) -> None:
         """`place` for several candidates of different unplaced groups at once."""

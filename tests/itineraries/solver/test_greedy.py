@@ -14,11 +14,15 @@ from . import tiny
 from .test_region_minimums import with_minimums
 
 
+def _first_candidate(space, group_id: str, option: int = 0) -> int:
+    return int(space.cand_start[space.options_of(space.group_of[group_id])[option]])
+
+
 def _lp(space, x_by_group: dict[str, float]) -> LPSolution:
     """An LP answer with the given values on each group's first candidate, and no prices."""
     x = np.zeros(space.n_candidates)
     for group_id, value in x_by_group.items():
-        x[space.cand_start[space.options_of(space.group_of[group_id])[0]]] = value
+        x[_first_candidate(space, group_id)] = value
     n_bases, n_days = space.beds_night.shape
     return LPSolution(value=0.0, bound=0, x=x, group_dual=np.zeros(space.n_groups),
                       fund_dual=np.zeros(len(space.fund_ids)), beds_dual=np.zeros((n_bases, n_days)),
@@ -60,16 +64,11 @@ def test_the_rounded_plan_is_valid_and_under_the_bound(seed, n_groups, n_bases, 
     assert rounded <= plan.objective <= lp.bound
 
 
-
 def _held(space, plan) -> dict[str, tuple[str, int]]:
     """group -> (base, arrival day) of each placed group"""
     return {space.group_ids[space.opt_group[space.cand_option[c]]]:
             (space.base_ids[space.opt_base[space.cand_option[c]]], int(space.cand_arrival[c]))
             for c in plan.placed_candidates()}
-
-
-def _first_candidate(space, group_id: str, option: int = 0) -> int:
-    return int(space.cand_start[space.options_of(space.group_of[group_id])[option]])
 
 
 def _two_for_one_night():
