@@ -46,6 +46,10 @@ COLUMNS_PER_GROUP = 6
 # hundred iterations where dual simplex, flipping the new columns to their bounds, takes thousands.
 FRESH_START_SHARE = 0.3
 PRIMAL_SHARE = 0.03
+# `on_near_optimal` fires once the restricted LP is proved this close to the optimum (share of
+# its value): after the second pricing round on year-s1 and its 2x (within 1.0 / 1.3 %), about
+# half-way through the LP; the rounding from there is as good as from the optimum (README)
+NEAR_OPTIMAL = 0.02
 
 
 @dataclass
@@ -82,18 +86,24 @@ def candidate_stays(space: Space) -> tuple[np.ndarray, np.ndarray]:
 
 def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: float = 600.0,
              initial_columns: np.ndarray | None = None,
-             should_stop: Callable[[], bool] | None = None) -> LPSolution:
+             should_stop: Callable[[], bool] | None = None,
+             on_near_optimal: Callable[[LPSolution], None] | None = None) -> LPSolution:
     """LP optimum; `fixed_chosen[group]` (candidate or -1) pins bookings that must be kept.
 
     `initial_columns` (e.g. an incumbent plan's candidates) seed the column generation.
     `should_stop()` is asked while HiGHS iterates; True interrupts it. If the time runs
     out or the solve is interrupted first, `bound` is still valid (from the last prices),
     only weaker, and `optimal` is False.
+
+    `on_near_optimal(solution)` is called once, with the restricted LP's solution, when
+    its prices prove it within NEAR_OPTIMAL of the optimum while pricing goes on, so a
+    caller can start searching from it in another thread. From then on `should_stop` is
+    asked between HiGHS's runs only: the interrupt callback takes the GIL at every
+    simplex iteration, which would leave HiGHS waiting on that other thread.
     """
     started = time.monotonic()
     n_cand = space.n_candidates
-    n_groups, n_funds = space.n_groups, len(space.fund_ids)
-    n_cells = space.n_bases * space.n_days
+    n_groups = space.n_groups
     option = space.cand_option
     group = space.opt_group[option]
     rows, cols, vals, upper, offsets, blocks, capacity_blocks = _model_rows(space)
@@ -115,7 +125,8 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("presolve", "off")  # warm-started re-solves gain nothing from it
-    if should_stop is not None:
+    interrupting = should_stop is not None
+    if interrupting:
         _interrupt_when(highs, should_stop)
     lp = highspy.HighsLp()
     lp.sense_ = highspy.ObjSense.kMaximize
@@ -146,6 +157,9 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
             _prepare_resolve(highs, len(new_columns))
         _add_columns(highs, matrix, new_columns, cost, col_lower, col_upper, model_row, model_col, always, upper)
         while True:
+            if not interrupting and should_stop is not None and should_stop():
+                solved = False
+                break
             # HiGHS holds its time limit against the run time it has summed over every run() so far
             left = max(0.1, time_limit - (time.monotonic() - started))
             highs.setOptionValue("time_limit", highs.getRunTime() + left)
@@ -175,11 +189,28 @@ def solve_lp(space: Space, fixed_chosen: np.ndarray | None = None, time_limit: f
         reduced = _reduced_costs(cost, by_row, row_dual)
         new_columns = _best_per_group(reduced, group, (model_col < 0) & (col_upper > 0), COLUMNS_PER_GROUP)
         optimal = len(new_columns) == 0
+        if on_near_optimal is not None and not optimal:
+            near_bound = _bound_keeping_group_rows(row_dual, upper, reduced, group, n_groups, col_lower, col_upper)
+            if near_bound - value <= NEAR_OPTIMAL * max(1.0, abs(value)):
+                on_near_optimal(_solution(space, value, near_bound, x, row_dual, blocks, offsets, capacity_blocks,
+                                          started, False, rounds, model_col))
+                on_near_optimal = None
+                if interrupting:
+                    highs.stopCallback(highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt)
+                    interrupting = False
 
     bound = _dual_bound(row_dual, upper, reduced, col_lower, col_upper)
+    return _solution(space, value, bound, x, row_dual, blocks, offsets, capacity_blocks, started, optimal, rounds,
+                     model_col)
+
+
+def _solution(space: Space, value: float, bound: int, x: np.ndarray, row_dual: np.ndarray, blocks: list[RowBlock],
+              offsets: np.ndarray, capacity_blocks: list[int], started: float, optimal: bool, rounds: int,
+              model_col: np.ndarray) -> LPSolution:
+    n_groups, n_funds = space.n_groups, len(space.fund_ids)
     cell_duals = []
     for block in capacity_blocks:
-        dual = np.zeros(n_cells)
+        dual = np.zeros(space.n_bases * space.n_days)
         dual[blocks[block].cells] = row_dual[offsets[block]:offsets[block + 1]]
         cell_duals.append(dual.reshape(space.n_bases, space.n_days))
     return LPSolution(
@@ -402,6 +433,22 @@ def _dual_bound(row_dual: np.ndarray, upper: np.ndarray, reduced: np.ndarray, co
     """
     best_column = np.where(reduced > 0, reduced * col_upper, reduced * col_lower)
     value = float(row_dual @ upper) + float(best_column.sum())
+    return math.floor(value + 1e-9 * max(1.0, abs(value)))
+
+
+def _bound_keeping_group_rows(row_dual: np.ndarray, upper: np.ndarray, reduced: np.ndarray, group: np.ndarray,
+                              n_groups: int, col_lower: np.ndarray, col_upper: np.ndarray) -> int:
+    """`_dual_bound` with each group's at-most-once row kept as a constraint, not priced: every
+    group takes at most its best column at the other rows' prices. Tighter while pricing goes
+    on (the restricted LP's group prices leave out the columns still to enter); equal at the end.
+    Groups with a kept booking (`col_lower` 1) count that booking."""
+    others = reduced + row_dual[:n_groups][group]
+    best = np.zeros(n_groups)
+    open_columns = col_upper > 0
+    np.maximum.at(best, group[open_columns], others[open_columns])
+    kept = col_lower > 0
+    best[group[kept]] = others[kept]
+    value = float(row_dual[n_groups:] @ upper[n_groups:]) + float(best.sum())
     return math.floor(value + 1e-9 * max(1.0, abs(value)))
 
 

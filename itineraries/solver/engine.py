@@ -21,8 +21,9 @@ are applied as they finish, which keeps both cores busy.
 """
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -120,76 +121,110 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
             progress(objective, bound, gap, elapsed())
 
     report()
+    movable = np.ones(space.n_groups, dtype=bool)
+    movable[fixed_groups] = False
     lp: LPSolution | None = None
     # score less what a candidate uses at LP prices: steers the rounding, the search and the final fill
     priced: np.ndarray | None = None
-    if not stop():
-        lp = solve_lp(space, fixed_only.chosen, time_limit=max(1.0, time_limit - elapsed()),
-                      initial_columns=np.array(best.placed_candidates(), dtype=np.int64), should_stop=stop)
-        if lp.optimal:
-            bound = lp.bound
-            priced = reduced_profit(space, lp)
-            rounded = lp_rounding(space, lp, priced, fixed_only.copy())
-            if rounded.better_than(best):
-                best = rounded
-        report()
-        if priced is not None:
-            movable = np.ones(space.n_groups, dtype=bool)
-            movable[fixed_groups] = False
-            if ejection_moves(space, lp, priced, best, movable):
-                report()
-    start_objective = best.objective
-
-    steps = proved = 0
-    # the LP leaves the regions' minimums out: reaching its bound proves the plan optimal only with none short
-    optimal = bound is not None and best.objective >= bound and best.shortfall == 0
-    if not optimal and not stop() and elapsed() < time_limit:
-        movable = np.setdiff1d(np.arange(space.n_groups), fixed_groups)
-        if space.n_candidates <= WHOLE_MODEL_MAX_CANDIDATES:
-            outcome = reoptimise(space, best, movable, time_limit=max(0.1, time_limit - elapsed()),
-                                 deterministic_limit=None, workers=workers, seed=seed)
-            steps, proved, optimal = 1, int(outcome.proved_optimal), outcome.proved_optimal
-            if optimal:
-                bound = best.objective if bound is None else min(bound, best.objective)
+    # timed runs with two cores search beside the LP's last pricing rounds (README: step 3)
+    lp_beside = max_steps is None and workers >= 2 and space.n_candidates > WHOLE_MODEL_MAX_CANDIDATES
+    lp_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lp") if lp_beside else None
+    lp_running: Future | None = None
+    try:
+        prices: LPSolution | None = None  # the LP's, or its near-optimal restricted LP's while it goes on
+        if not stop():
+            lp_kwargs = dict(time_limit=max(1.0, time_limit - elapsed()), should_stop=stop,
+                             initial_columns=np.array(best.placed_candidates(), dtype=np.int64))
+            if lp_executor is None:
+                lp = solve_lp(space, fixed_only.chosen, **lp_kwargs)
+            else:
+                lp_running, prices = _lp_near_optimal(lp_executor, space, fixed_only.chosen, lp_kwargs)
+                if prices is None:
+                    lp, lp_running = lp_running.result(), None
+            if lp is not None and lp.optimal:
+                bound = lp.bound
+                prices = lp
+            if prices is not None:
+                priced = reduced_profit(space, prices)
+                rounded = lp_rounding(space, prices, priced, fixed_only.copy())
+                if rounded.better_than(best):
+                    best = rounded
             report()
-        if not optimal:
-            picker = NeighbourhoodPicker(space, fixed_groups, seed)
-            ranking = None  # without LP prices a step takes every open candidate of its groups
-            if priced is not None:
-                ranking = priced - lp.group_dual[space.opt_group[space.cand_option]]
-                picker.set_prices(ranking, lp.group_dual, lp.fund_dual)
-            target = TARGET
-            # with 2+ workers, steps overlap: one starts while the previous still solves (one
-            # CP-SAT worker each: a second worker inside a step measured no gain on steps this small)
-            depth = max(1, min(workers, MAX_CONCURRENT_STEPS))
-            started_steps = 0
-            with ThreadPoolExecutor(max_workers=depth) as executor:
-                pipeline = StepPipeline(space, best, executor, depth, ranking)
-                while True:
-                    searching = (elapsed() < time_limit and not stop()
-                                 and (max_steps is None or started_steps < max_steps)
-                                 and not (bound is not None and best.objective + pipeline.held_score >= bound
-                                          and best.shortfall == 0))
-                    if searching and not pipeline.full:
-                        free = picker.pick_avoiding(best, target, pipeline.busy,
-                                                    pipeline.reserved_nights() if neighbourhoods.AVOID_TRIES > 1 else None)
-                        if len(free):
-                            pipeline.start(free, time_limit=min(STEP_WALL_LIMIT, time_limit - elapsed()),
-                                           deterministic_limit=STEP_DETERMINISTIC_LIMIT, seed=seed + started_steps)
-                            started_steps += 1
-                            continue  # fill the pipeline before waiting for a step
-                    if not pipeline.in_flight:
-                        break
-                    # reproducible runs wait for steps in start order; timed runs take whichever
-                    # finishes first, keeping both cores busy (the early marks of the 2× instance: README)
-                    outcome = pipeline.finish_one(in_start_order=max_steps is not None)
-                    steps += 1
-                    proved += outcome.proved_optimal
-                    # shrink when CP-SAT runs out of work budget, drift back once steps are proved again
-                    target = (min(TARGET, target + 2) if outcome.proved_optimal
-                              else max(MIN_TARGET, int(target * 0.85)))
-                    if outcome.improved:
-                        report(pipeline.held_score)
+            if prices is not None and ejection_moves(space, prices, priced, best, movable):
+                report()
+        start_objective = best.objective
+
+        steps = proved = 0
+        # the LP leaves the regions' minimums out: reaching its bound proves the plan optimal only with none short
+        optimal = bound is not None and best.objective >= bound and best.shortfall == 0
+        if not optimal and not stop() and elapsed() < time_limit:
+            free_to_move = np.flatnonzero(movable)
+            if space.n_candidates <= WHOLE_MODEL_MAX_CANDIDATES:
+                outcome = reoptimise(space, best, free_to_move, time_limit=max(0.1, time_limit - elapsed()),
+                                     deterministic_limit=None, workers=workers, seed=seed)
+                steps, proved, optimal = 1, int(outcome.proved_optimal), outcome.proved_optimal
+                if optimal:
+                    bound = best.objective if bound is None else min(bound, best.objective)
+                report()
+            if not optimal:
+                picker = NeighbourhoodPicker(space, fixed_groups, seed)
+                ranking = None  # without LP prices a step takes every open candidate of its groups
+                if priced is not None:
+                    ranking = _ranking(space, prices, priced, picker)
+                target = TARGET
+                # with 2+ workers, steps overlap: one starts while the previous still solves (one
+                # CP-SAT worker each: a second worker inside a step measured no gain on steps this small);
+                # one at a time while the LP holds the other core
+                depth = max(1, min(workers, MAX_CONCURRENT_STEPS))
+                started_steps = 0
+                with ThreadPoolExecutor(max_workers=depth) as executor:
+                    pipeline = StepPipeline(space, best, executor, 1 if lp_running else depth, ranking)
+                    while True:
+                        if lp_running is not None and lp_running.done():
+                            lp, lp_running = lp_running.result(), None
+                            if lp.optimal:
+                                bound = lp.bound
+                                priced = reduced_profit(space, lp)
+                                pipeline.ranking = _ranking(space, lp, priced, picker)
+                            pipeline.depth = depth
+                            report(pipeline.held_score)
+                        searching = (elapsed() < time_limit and not stop()
+                                     and (max_steps is None or started_steps < max_steps)
+                                     and not (bound is not None and best.objective + pipeline.held_score >= bound
+                                              and best.shortfall == 0))
+                        if searching and not pipeline.full:
+                            free = picker.pick_avoiding(best, target, pipeline.busy,
+                                                        pipeline.reserved_nights() if neighbourhoods.AVOID_TRIES > 1 else None)
+                            if len(free):
+                                pipeline.start(free, time_limit=min(STEP_WALL_LIMIT, time_limit - elapsed()),
+                                               deterministic_limit=STEP_DETERMINISTIC_LIMIT, seed=seed + started_steps)
+                                started_steps += 1
+                                continue  # fill the pipeline before waiting for a step
+                        if not pipeline.in_flight:
+                            break
+                        if lp_running is not None:  # its bound and prices are taken as soon as it ends
+                            pipeline.wait_for_step_or(lp_running)
+                            if lp_running.done():
+                                continue
+                        # reproducible runs wait for steps in start order; timed runs take whichever
+                        # finishes first, keeping both cores busy (the early marks of the 2× instance: README)
+                        outcome = pipeline.finish_one(in_start_order=max_steps is not None)
+                        steps += 1
+                        proved += outcome.proved_optimal
+                        # shrink when CP-SAT runs out of work budget, drift back once steps are proved again
+                        target = (min(TARGET, target + 2) if outcome.proved_optimal
+                                  else max(MIN_TARGET, int(target * 0.85)))
+                        if outcome.improved:
+                            report(pipeline.held_score)
+        if lp_running is not None:  # the search ended first: the LP still gives the bound
+            lp, lp_running = lp_running.result(), None
+            if lp.optimal:
+                bound = lp.bound
+                priced = reduced_profit(space, lp)
+            report()
+    finally:
+        if lp_executor is not None:
+            lp_executor.shutdown(wait=True)
 
     # anything still open gets a place: the search may have stopped before trying it
     profit = priced if priced is not None else space.opt_score[space.cand_option] * 1.0
@@ -214,6 +249,30 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
         unplaced=[Unplaced(space.group_ids[g], reasons[g]) for g in sorted(reasons)],
         shortfall=_shortfall(space, best),
     )
+
+
+def _lp_near_optimal(executor: ThreadPoolExecutor, space: Space, fixed_chosen: np.ndarray,
+                     lp_kwargs: dict) -> tuple[Future, LPSolution | None]:
+    """Start the LP in `executor`; return once it is solved or near its optimum, whichever is
+    first: its future, and the near-optimal restricted LP if that came first."""
+    near: list[LPSolution] = []
+    ready = threading.Event()
+
+    def near_optimal(solution: LPSolution) -> None:
+        near.append(solution)
+        ready.set()
+
+    running = executor.submit(solve_lp, space, fixed_chosen, on_near_optimal=near_optimal, **lp_kwargs)
+    running.add_done_callback(lambda _: ready.set())
+    ready.wait()
+    return running, (near[0] if near and not running.done() else None)
+
+
+def _ranking(space: Space, lp: LPSolution, priced: np.ndarray, picker: NeighbourhoodPicker) -> np.ndarray:
+    """Candidates' LP reduced costs (their group's price included), for the steps; the picker takes the prices too."""
+    ranking = priced - lp.group_dual[space.opt_group[space.cand_option]]
+    picker.set_prices(ranking, lp.group_dual, lp.fund_dual)
+    return ranking
 
 
 def _shortfall(space: Space, state: PlanState) -> dict[str, int]:

@@ -431,6 +431,10 @@ class StepPipeline:
                                       deterministic_limit=deterministic_limit, workers=1, seed=seed)
         self.in_flight.append((prepared, reservation, future))
 
+    def wait_for_step_or(self, other: futures.Future) -> None:
+        """Wait until a step in flight or `other` is done."""
+        futures.wait([other, *(future for _, _, future in self.in_flight)], return_when=futures.FIRST_COMPLETED)
+
     def finish_one(self, *, in_start_order: bool) -> SubproblemOutcome:
         """Wait for a step in flight, the oldest or else the first to finish, and apply its answer to the plan."""
         index = 0

@@ -2,6 +2,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from itineraries.solver import bound, engine
 from itineraries.solver.bound import mip_bound, solve_lp
@@ -73,6 +75,81 @@ def test_lp_with_rows_and_columns_generated_equals_the_full_lp(inst):
     assert lp.optimal
     assert lp.value == pytest.approx(_full_lp_value(space, rows, cols, vals, upper), abs=1e-6)
     assert np.all(np.bincount(rows, weights=vals * lp.x[cols], minlength=len(upper)) <= upper + 1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), price_seed=st.integers(0, 10_000), kept=st.booleans())
+def test_the_bound_keeping_group_rows_holds_for_any_prices_and_is_the_tighter(seed, price_seed, kept):
+    """The bound `on_near_optimal` is judged by, for prices that are not the LP's: never below
+    the optimum (a booking kept where `kept`), never above the bound that prices the group rows."""
+    inst = random_instance(seed)
+    space = compile_space(inst)
+    rows, cols, vals, upper, *_ = bound._model_rows(space)
+    rng = np.random.default_rng(price_seed)
+    cost = space.opt_score[space.cand_option].astype(float)
+    largest = np.zeros(len(upper))
+    np.maximum.at(largest, rows, vals)
+    prices = rng.random(len(upper)) * (rng.random(len(upper)) < 0.6) * cost.max() / np.maximum(largest, 1e-9)
+    reduced = cost - np.bincount(cols, weights=vals * prices[rows], minlength=space.n_candidates)
+    lower, higher = np.zeros(space.n_candidates), np.ones(space.n_candidates)
+    fixed_chosen = np.full(space.n_groups, -1)
+    feasible_alone = [c for c in range(space.n_candidates) if check_plan(inst, [space.assignment(c)]) == []]
+    if kept and feasible_alone:
+        pin = feasible_alone[int(rng.integers(len(feasible_alone)))]
+        group = space.opt_group[space.cand_option]
+        higher[group == group[pin]] = 0.0
+        lower[pin] = higher[pin] = 1.0
+        fixed_chosen[group[pin]] = pin
+        optimum = solve_lp(space, fixed_chosen).value  # the LP keeping that booking bounds every such plan
+    else:
+        optimum = brute_force_optimum(inst)
+    keeping = bound._bound_keeping_group_rows(prices, upper, reduced, space.opt_group[space.cand_option],
+                                              space.n_groups, lower, higher)
+    assert optimum <= keeping + 1e-6 and keeping <= bound._dual_bound(prices, upper, reduced, lower, higher)
+
+
+def test_the_lp_hands_out_its_near_optimal_restricted_lp_once(year):
+    """Half-way through the year's LP its prices prove it within NEAR_OPTIMAL: the solution handed
+    out then bounds the LP from above and already places groups, and the LP goes on to its optimum."""
+    space = compile_space(year)
+    near = []
+    lp = solve_lp(space, on_near_optimal=near.append, should_stop=lambda: False)
+    assert lp.optimal and len(near) == 1
+    early = near[0]
+    assert not early.optimal and early.rounds < lp.rounds
+    assert lp.value <= early.bound + 1 and early.bound - early.value <= bound.NEAR_OPTIMAL * early.value
+    assert early.value <= lp.value + 1e-6 and early.x.sum() > 0.9 * lp.x.sum()
+
+
+def test_a_timed_solve_searches_beside_the_lp(medium_lns, monkeypatch):
+    """With two workers the search starts from the near-optimal restricted LP, one step at a time
+    while the LP finishes on the other core; the bound and plan at the end are the usual ones."""
+    started_with_depth = []
+    near_handed_out = []
+    lp_near_optimal = engine._lp_near_optimal
+    pipeline_init = StepPipeline.__init__
+
+    def recording_near(*args):
+        running, near = lp_near_optimal(*args)
+        near_handed_out.append(near is not None)
+        return running, near
+
+    def recording_init(pipeline, space, state, executor, depth, ranking=None):
+        started_with_depth.append(depth)
+        pipeline_init(pipeline, space, state, executor, depth, ranking)
+
+    monkeypatch.setattr(engine, "_lp_near_optimal", recording_near)
+    monkeypatch.setattr(StepPipeline, "__init__", recording_init)
+    monkeypatch.setattr(bound, "NEAR_OPTIMAL", 1.0)  # the first round's prices: this LP is quick
+    calls = []
+    result = _solve_lns(medium_lns, time_limit=4, workers=2, seed=1, progress=lambda *figures: calls.append(figures))
+    assert near_handed_out == [True]
+    assert started_with_depth == [1]
+    assert check_result(medium_lns, result) == []
+    assert result.bound == solve_lp(compile_space(medium_lns)).bound
+    assert result.bound >= result.objective >= fcfs_result(medium_lns).objective
+    objectives = [c[0] for c in calls]
+    assert objectives == sorted(objectives) and calls[-1][2] is not None
 
 
 def test_mip_bound_is_tighter_than_the_lp_and_proves_small_s4(small):
