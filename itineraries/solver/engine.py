@@ -130,6 +130,15 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
     lp_beside = max_steps is None and workers >= 2 and space.n_candidates > WHOLE_MODEL_MAX_CANDIDATES
     lp_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lp") if lp_beside else None
     lp_running: Future | None = None
+
+    def lp_ended() -> None:
+        """Take the bound and prices of the LP that ran beside the search."""
+        nonlocal lp, lp_running, bound, priced
+        lp, lp_running = lp_running.result(), None
+        if lp.optimal:
+            bound = lp.bound
+            priced = reduced_profit(space, lp)
+
     try:
         prices: LPSolution | None = None  # the LP's, or its near-optimal restricted LP's while it goes on
         if not stop():
@@ -181,10 +190,8 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                     pipeline = StepPipeline(space, best, executor, 1 if lp_running else depth, ranking)
                     while True:
                         if lp_running is not None and lp_running.done():
-                            lp, lp_running = lp_running.result(), None
+                            lp_ended()
                             if lp.optimal:
-                                bound = lp.bound
-                                priced = reduced_profit(space, lp)
                                 pipeline.ranking = _ranking(space, lp, priced, picker)
                             pipeline.depth = depth
                             report(pipeline.held_score)
@@ -217,10 +224,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                         if outcome.improved:
                             report(pipeline.held_score)
         if lp_running is not None:  # the search ended first: the LP still gives the bound
-            lp, lp_running = lp_running.result(), None
-            if lp.optimal:
-                bound = lp.bound
-                priced = reduced_profit(space, lp)
+            lp_ended()
             report()
     finally:
         if lp_executor is not None:
