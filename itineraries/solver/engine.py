@@ -5,7 +5,9 @@
 2. FCFS plan as a floor;
 3. LP relaxation (HiGHS): the bound, and a plan by rounding its solution,
    filling the gaps at LP prices and moving groups to better places, each by moving
-   one other out of the way;
+   one other out of the way. Timed runs with two workers do this from the restricted
+   LP once its prices prove it near the optimum, and search (5.) while the LP ends
+   in a thread;
 4. small instances: the whole model in CP-SAT, proving optimality;
 5. otherwise LNS: free the groups competing with a group that loses against the LP
    (or could score more, or sharing a fund), re-place them optimally with CP-SAT,
@@ -126,10 +128,11 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
     lp: LPSolution | None = None
     # score less what a candidate uses at LP prices: steers the rounding, the search and the final fill
     priced: np.ndarray | None = None
-    # timed runs with two cores search beside the LP's last pricing rounds (README: step 3)
+    # timed runs with two cores search beside the LP's last pricing rounds (README: pipeline step 2)
     lp_beside = max_steps is None and workers >= 2 and space.n_candidates > WHOLE_MODEL_MAX_CANDIDATES
     lp_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lp") if lp_beside else None
     lp_running: Future | None = None
+    abandoned = threading.Event()  # the search failed: the LP beside it stops too
 
     def lp_ended() -> None:
         """Take the bound and prices of the LP that ran beside the search."""
@@ -142,7 +145,8 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
     try:
         prices: LPSolution | None = None  # the LP's, or its near-optimal restricted LP's while it goes on
         if not stop():
-            lp_kwargs = dict(time_limit=max(1.0, time_limit - elapsed()), should_stop=stop,
+            lp_kwargs = dict(time_limit=max(1.0, time_limit - elapsed()),
+                             should_stop=lambda: stop() or abandoned.is_set(),
                              initial_columns=np.array(best.placed_candidates(), dtype=np.int64))
             if lp_executor is None:
                 lp = solve_lp(space, fixed_only.chosen, **lp_kwargs)
@@ -226,6 +230,9 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
         if lp_running is not None:  # the search ended first: the LP still gives the bound
             lp_ended()
             report()
+    except BaseException:
+        abandoned.set()
+        raise
     finally:
         if lp_executor is not None:
             lp_executor.shutdown(wait=True)

@@ -152,6 +152,26 @@ def test_a_timed_solve_searches_beside_the_lp(medium_lns, monkeypatch):
     assert objectives == sorted(objectives) and calls[-1][2] is not None
 
 
+def test_a_search_that_fails_stops_the_lp_beside_it(year, monkeypatch):
+    """An error in the search is raised at once; the LP in its thread stops at its next run
+    instead of going on to its optimum first."""
+    lps = []
+    solve_lp_in_engine = engine.solve_lp
+
+    def recording_lp(*args, **kwargs):
+        lps.append(solve_lp_in_engine(*args, **kwargs))
+        return lps[-1]
+
+    def failing_pick(*args):
+        raise RuntimeError("the search failed")
+
+    monkeypatch.setattr(engine, "solve_lp", recording_lp)
+    monkeypatch.setattr(NeighbourhoodPicker, "pick_avoiding", failing_pick)
+    with pytest.raises(RuntimeError, match="the search failed"):
+        solve(year, time_limit=60, workers=2, seed=0)
+    assert len(lps) == 1 and not lps[0].optimal
+
+
 def test_mip_bound_is_tighter_than_the_lp_and_proves_small_s4(small):
     space = compile_space(small)
     proof = mip_bound(space, time_limit=60)
