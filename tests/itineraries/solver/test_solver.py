@@ -172,6 +172,24 @@ def test_a_search_that_fails_stops_the_lp_beside_it(year, monkeypatch):
     assert len(lps) == 1 and not lps[0].optimal
 
 
+def test_cancelling_while_the_search_runs_beside_the_lp_keeps_the_best_plan(year):
+    """A cancel after the search started from the restricted LP stops both: the LP at its next
+    run (no bound then), the search at its next step; the plan kept is the best one reported."""
+    reported = []
+    cancelled = []
+
+    def progress(objective, bound, gap, elapsed):
+        reported.append(objective)
+        if objective > 7_909_513 and not cancelled:  # a plan better than FCFS: the search has its start
+            cancelled.append(elapsed)
+
+    result = solve(year, time_limit=60, workers=2, seed=0, progress=progress, should_stop=lambda: bool(cancelled))
+    assert cancelled and result.wall_seconds < cancelled[0] + 5.0
+    assert result.bound is None and result.status == "FEASIBLE"
+    assert check_result(year, result) == []
+    assert result.objective >= max(reported) > 7_909_513
+
+
 def test_mip_bound_is_tighter_than_the_lp_and_proves_small_s4(small):
     space = compile_space(small)
     proof = mip_bound(space, time_limit=60)
