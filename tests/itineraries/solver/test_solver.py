@@ -121,26 +121,34 @@ def test_the_lp_hands_out_its_near_optimal_restricted_lp_once(year):
     assert early.value <= lp.value + 1e-6 and early.x.sum() > 0.9 * lp.x.sum()
 
 
+def _record_near_optimal_hand_outs(monkeypatch) -> list[bool]:
+    """Per solve, whether the LP handed out its restricted LP before it ended; the first pricing
+    round's is handed out (NEAR_OPTIMAL 100 %: these LPs take a few rounds only)."""
+    handed_out = []
+    lp_near_optimal = engine._lp_near_optimal
+
+    def recording(*args):
+        running, near = lp_near_optimal(*args)
+        handed_out.append(near is not None)
+        return running, near
+
+    monkeypatch.setattr(engine, "_lp_near_optimal", recording)
+    monkeypatch.setattr(bound, "NEAR_OPTIMAL", 1.0)
+    return handed_out
+
+
 def test_a_timed_solve_searches_beside_the_lp(medium_lns, monkeypatch):
     """With two workers the search starts from the near-optimal restricted LP, one step at a time
     while the LP finishes on the other core; the bound and plan at the end are the usual ones."""
     started_with_depth = []
-    near_handed_out = []
-    lp_near_optimal = engine._lp_near_optimal
     pipeline_init = StepPipeline.__init__
-
-    def recording_near(*args):
-        running, near = lp_near_optimal(*args)
-        near_handed_out.append(near is not None)
-        return running, near
 
     def recording_init(pipeline, space, state, executor, depth, ranking=None):
         started_with_depth.append(depth)
         pipeline_init(pipeline, space, state, executor, depth, ranking)
 
-    monkeypatch.setattr(engine, "_lp_near_optimal", recording_near)
+    near_handed_out = _record_near_optimal_hand_outs(monkeypatch)
     monkeypatch.setattr(StepPipeline, "__init__", recording_init)
-    monkeypatch.setattr(bound, "NEAR_OPTIMAL", 1.0)  # the first round's prices: this LP is quick
     calls = []
     result = _solve_lns(medium_lns, time_limit=4, workers=2, seed=1, progress=lambda *figures: calls.append(figures))
     assert near_handed_out == [True]
@@ -150,6 +158,18 @@ def test_a_timed_solve_searches_beside_the_lp(medium_lns, monkeypatch):
     assert result.bound >= result.objective >= fcfs_result(medium_lns).objective
     objectives = [c[0] for c in calls]
     assert objectives == sorted(objectives) and calls[-1][2] is not None
+
+
+def test_a_timed_re_plan_beside_the_lp_keeps_fixed_assignments(medium_lns, monkeypatch):
+    """A re-plan (accepted bookings fixed) starting from the restricted LP keeps every one of them."""
+    plan = _solve_lns(medium_lns, time_limit=60, workers=2, seed=5, max_steps=2)
+    pins = plan.assignments[::7]
+    near_handed_out = _record_near_optimal_hand_outs(monkeypatch)
+    result = _solve_lns(medium_lns, time_limit=3, workers=2, seed=5, fixed=pins)
+    assert near_handed_out == [True]
+    assert check_result(medium_lns, result) == []
+    assert set(pins) <= set(result.assignments)
+    assert result.bound is not None and result.bound >= result.objective
 
 
 def test_a_search_that_fails_stops_the_lp_beside_it(year, monkeypatch):
