@@ -432,8 +432,7 @@ def _dual_bound(row_dual: np.ndarray, upper: np.ndarray, reduced: np.ndarray, co
     duals it equals the LP value up to round-off. Scores are integers, hence the floor.
     """
     best_column = np.where(reduced > 0, reduced * col_upper, reduced * col_lower)
-    value = float(row_dual @ upper) + float(best_column.sum())
-    return math.floor(value + 1e-9 * max(1.0, abs(value)))
+    return _floored(float(row_dual @ upper) + float(best_column.sum()))
 
 
 def _bound_keeping_group_rows(row_dual: np.ndarray, upper: np.ndarray, reduced: np.ndarray, group: np.ndarray,
@@ -448,7 +447,11 @@ def _bound_keeping_group_rows(row_dual: np.ndarray, upper: np.ndarray, reduced: 
     np.maximum.at(best, group[open_columns], others[open_columns])
     kept = col_lower > 0
     best[group[kept]] = others[kept]
-    value = float(row_dual[n_groups:] @ upper[n_groups:]) + float(best.sum())
+    return _floored(float(row_dual[n_groups:] @ upper[n_groups:]) + float(best.sum()))
+
+
+def _floored(value: float) -> int:
+    """A bound on integer scores: the value floored, past the round-off of its sums."""
     return math.floor(value + 1e-9 * max(1.0, abs(value)))
 
 
