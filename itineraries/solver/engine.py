@@ -134,13 +134,19 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
     lp_running: Future | None = None
     abandoned = threading.Event()  # the search failed: the LP beside it stops too
 
-    def lp_ended() -> None:
-        """Take the bound and prices of the LP that ran beside the search."""
-        nonlocal lp, lp_running, bound, priced
-        lp, lp_running = lp_running.result(), None
+    def take_lp(solution: LPSolution) -> None:
+        """The LP's end: its bound and prices, if it reached its optimum."""
+        nonlocal lp, bound, priced
+        lp = solution
         if lp.optimal:
             bound = lp.bound
             priced = reduced_profit(space, lp)
+
+    def lp_ended() -> None:
+        """Take the end of the LP that ran beside the search."""
+        nonlocal lp_running
+        take_lp(lp_running.result())
+        lp_running = None
 
     try:
         prices: LPSolution | None = None  # the LP's, or its near-optimal restricted LP's while it goes on
@@ -148,17 +154,18 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
             lp_kwargs = dict(time_limit=max(1.0, time_limit - elapsed()),
                              should_stop=lambda: stop() or abandoned.is_set(),
                              initial_columns=np.array(best.placed_candidates(), dtype=np.int64))
+            near = None
             if lp_executor is None:
-                lp = solve_lp(space, fixed_only.chosen, **lp_kwargs)
+                take_lp(solve_lp(space, fixed_only.chosen, **lp_kwargs))
             else:
-                lp_running, prices = _lp_near_optimal(lp_executor, space, fixed_only.chosen, lp_kwargs)
-                if prices is None:
-                    lp, lp_running = lp_running.result(), None
-            if lp is not None and lp.optimal:
-                bound = lp.bound
+                lp_running, near = _lp_near_optimal(lp_executor, space, fixed_only.chosen, lp_kwargs)
+                if near is None:
+                    lp_ended()
+            if near is not None:
+                prices, priced = near, reduced_profit(space, near)
+            elif lp is not None and lp.optimal:
                 prices = lp
             if prices is not None:
-                priced = reduced_profit(space, prices)
                 rounded = lp_rounding(space, prices, priced, fixed_only.copy())
                 if rounded.better_than(best):
                     best = rounded
@@ -191,7 +198,7 @@ def solve(instance: Instance, *, time_limit: float = 60.0, workers: int = 2, see
                 depth = max(1, min(workers, MAX_CONCURRENT_STEPS))
                 started_steps = 0
                 with ThreadPoolExecutor(max_workers=depth) as executor:
-                    pipeline = StepPipeline(space, best, executor, 1 if lp_running else depth, ranking)
+                    pipeline = StepPipeline(space, best, executor, 1 if lp_running is not None else depth, ranking)
                     while True:
                         if lp_running is not None and lp_running.done():
                             lp_ended()

@@ -83,8 +83,9 @@ class PlanState:
         return cands[ok]
 
     def place(self, cand: int) -> None:
-        group = self._use(cand, 1)
-        assert self.chosen[group] == NOT_PLACED, "group already placed"
+        group = self.space.candidate_group(cand)
+        assert self.chosen[group] == NOT_PLACED, "group already placed"  # before the plan changes
+        self._use(cand, 1)
         self.chosen[group] = cand
 
     def remove(self, group: int) -> None:
@@ -92,8 +93,8 @@ class PlanState:
         self._use(int(self.chosen[group]), -1)
         self.chosen[group] = NOT_PLACED
 
-    def _use(self, cand: int, sign: int) -> int:
-        """Add (sign 1) or take back (sign -1) what the candidate's stay uses and scores; its group."""
+    def _use(self, cand: int, sign: int) -> None:
+        """Add (sign 1) or take back (sign -1) what the candidate's stay uses and scores."""
         s = self.space
         option, group, base, arrival, nights = self._stay(cand)
         self.beds_used[base, arrival:arrival + nights] += sign * s.size[group]
@@ -102,7 +103,6 @@ class PlanState:
         self.objective += sign * int(s.opt_score[option])
         if s.group_region[group] >= 0:
             self.region_people[s.group_region[group]] += sign * s.size[group]
-        return group
 
     def place_many(self, cands) -> None:
         """`place` for several candidates of different unplaced groups at once."""

@@ -3,6 +3,7 @@ import threading
 from concurrent.futures import Future
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -181,3 +182,17 @@ def test_removing_one_group_at_a_time_keeps_usage_as_removing_many():
     for name in ("beds_used", "rooms_used", "drawn", "chosen", "region_people"):
         assert (getattr(one, name) == getattr(many, name)).all()
     assert one.objective == many.objective
+
+
+def test_placing_a_placed_group_again_is_refused_and_changes_nothing():
+    space = compile_space(load_instance(SMALL))
+    plan = first_come_first_served(space, PlanState(space))
+    group = int(np.flatnonzero(plan.chosen != -1)[0])
+    before = plan.copy()
+
+    with pytest.raises(AssertionError, match="already placed"):
+        plan.place(int(plan.chosen[group]))
+
+    for name in ("beds_used", "rooms_used", "drawn", "chosen", "region_people"):
+        assert (getattr(plan, name) == getattr(before, name)).all()
+    assert plan.objective == before.objective
